@@ -1,0 +1,103 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+/// Weft: a transactional, Redis-compatible, in-memory key-value database.
+///
+/// The module graph (an arrow means "imports"; nothing imports upward or sideways):
+///
+///     weft-server (exe) -> RESPServer -> RESPCodec, CommandDispatch
+///     CommandDispatch -> RESPCodec, TransactionEngine
+///     TransactionEngine -> CommitLog -> CLZ4
+///
+/// Benchmarks are added only when `WEFT_BENCHMARKS=1` is set (see `bench/run`), so that a normal build and CI do
+/// not compile them.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+/// The engine is the hot path: let its callers inline it across the module boundary (full cross-module
+/// optimization), so that generics specialize and small accessors vanish.
+let engineSettings: [SwiftSetting] =
+    strictSettings + [
+        .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
+    ]
+
+var package = Package(
+    name: "weft",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "weft-server", targets: ["weft-server"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        .target(
+            name: "CommitLog",
+            dependencies: ["CLZ4"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "TransactionEngine",
+            dependencies: ["CommitLog"],
+            swiftSettings: engineSettings
+        ),
+        .target(
+            name: "RESPCodec",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CommandDispatch",
+            dependencies: ["RESPCodec", "TransactionEngine"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "RESPServer",
+            dependencies: ["RESPCodec", "CommandDispatch"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "weft-server",
+            dependencies: ["RESPServer"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["TransactionEngine"],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TransactionEngineTests",
+            dependencies: ["TransactionEngine", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CommitLogTests",
+            dependencies: ["CommitLog"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
+
+if ProcessInfo.processInfo.environment["WEFT_BENCHMARKS"] == "1" {
+    package.targets += [
+        .target(
+            name: "CMallocCounter",
+            path: "bench/Benchmarks/CMallocCounter"
+        ),
+        .executableTarget(
+            name: "weft-engine-bench",
+            dependencies: ["TransactionEngine", "CMallocCounter"],
+            path: "bench/Benchmarks/EngineBench",
+            swiftSettings: strictSettings
+        ),
+    ]
+}

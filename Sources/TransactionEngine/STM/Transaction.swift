@@ -1,0 +1,100 @@
+/// How a transaction runs.
+package enum TransactionMode: Sendable {
+    /// Lock the declared keys up front, run, install, unlock: never aborts while the body touches only declared
+    /// keys. The path of single-key commands.
+    case locked
+    /// Run against a private read set and a buffered write set, validate at commit, re-run on conflict; after
+    /// `Configuration.optimisticAttempts` conflicts, run `.locked`. The path of multi-key commands and MULTI/EXEC.
+    case optimistic
+}
+
+/// The expiry a write leaves on a key.
+package enum Expiry: Sendable, Equatable {
+    /// No expiry (a plain SET removes any TTL).
+    case none
+    /// Keep the key's current expiry (SET ... KEEPTTL, APPEND, INCR).
+    case keep
+    /// Expire at this absolute time in Unix milliseconds.
+    case at(Int64)
+}
+
+/// What a transaction body uses to read and write keys. Valid only inside the body it was passed to.
+///
+/// Reads see the transaction's own writes. Every read is at the transaction's fixed time `now`, so an expiry
+/// decision is the same on every read. Values returned are valid until the body returns.
+package struct Transaction {
+    @usableFromInline unowned(unsafe) let worker: Worker
+
+    init(worker: Worker) {
+        self.worker = worker
+    }
+
+    /// The database this transaction runs in.
+    package var database: Int { self.worker.databaseIndex }
+
+    /// The transaction's time in Unix milliseconds, fixed at its first use.
+    package var now: Int64 { self.worker.transactionNow() }
+
+    /// Which attempt this is (0 for the first); a body that writes outside the transaction resets on a re-run.
+    package var attempt: Int { self.worker.attempt }
+
+    /// The key's live value and expiry, or nil if it has none.
+    package func get(_ key: KeyBytes) -> Entry? {
+        self.worker.transactionRead(key)
+    }
+
+    /// True when the key has a live value.
+    package func exists(_ key: KeyBytes) -> Bool {
+        self.get(key) != nil
+    }
+
+    /// Sets the key to a string holding a copy of `bytes`.
+    package func setString(_ key: KeyBytes, _ bytes: UnsafeRawBufferPointer, expiry: Expiry = .none) {
+        let value = Value.makeString(copying: bytes)
+        self.worker.accountAllocation(value.allocatedBytes)
+        self.worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry)
+    }
+
+    /// Sets the key to a new string of `count` bytes that `fill` writes.
+    package func setString(
+        _ key: KeyBytes,
+        count: Int,
+        expiry: Expiry = .none,
+        _ fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        let value = Value.makeString(count: count, fill)
+        self.worker.accountAllocation(value.allocatedBytes)
+        self.worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry)
+    }
+
+    /// Moves a value this transaction read from another key to `key` (RENAME, MOVE): O(1), no copy.
+    ///
+    /// The transaction must also delete or overwrite the key it read `value` from; commit checks it.
+    package func setMoving(_ key: KeyBytes, value: Value, expiry: Expiry) {
+        self.worker.transactionWrite(key, value: value.bits, owned: false, expiry: expiry)
+    }
+
+    /// Deletes the key. Returns true if it had a live value.
+    @discardableResult
+    package func delete(_ key: KeyBytes) -> Bool {
+        self.worker.transactionDelete(key)
+    }
+
+    /// Sets (or with `.none` removes) the expiry of a key with a live value, keeping its value.
+    ///
+    /// - Returns: false if the key has no live value (nothing changes).
+    @discardableResult
+    package func setExpiry(_ key: KeyBytes, _ expiry: Expiry) -> Bool {
+        self.worker.transactionSetExpiry(key, expiry)
+    }
+}
+
+/// The result of a committed transaction.
+package struct Committed<R> {
+    /// What the body returned.
+    package var result: R
+    /// The transaction's TID, or nil for a transaction that wrote nothing.
+    package var tid: UInt64?
+    /// The effects for the log, valid until this worker's next transaction; empty when nothing was written.
+    package var record: CommitRecord
+}

@@ -1,0 +1,349 @@
+import Synchronization
+
+/// Reads, buffered writes, validation, commit and rollback of the running transaction.
+extension Worker {
+    // MARK: Reads and writes (called through `Transaction`)
+
+    /// Reads `key` as of the transaction: its own writes first, then a consistent snapshot of the cell, recorded in
+    /// the read set (or, if the key is missing, its shard's insert count in the miss set).
+    func transactionRead(_ key: KeyBytes) -> Entry? {
+        let hash = self.hash(key)
+        let shard = self.database.shard(for: hash)
+        while true {
+            let version = shard.version
+            guard let cell = shard.find(key, hash: hash) else {
+                self.missSet.append(MissEntry(shard: shard, version: version))
+                return nil
+            }
+            if let index = self.writeEntryIndex(of: cell) {
+                let entry = self.writeSet[index]
+                guard entry.value != 0 else { return nil }
+                return Entry(value: Value(bits: entry.value)!, expiresAt: entry.expiresAt)
+            }
+            guard let snapshot = self.snapshotForBody(cell) else { return nil }
+            if CellWord.isDead(snapshot.word) { continue }
+            self.readSet.append(ReadEntry(cell: cell, word: snapshot.word))
+            if CellWord.isAbsent(snapshot.word) { return nil }
+            if snapshot.expiresAt != 0 && snapshot.expiresAt <= self.transactionNow() { return nil }
+            return Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt)
+        }
+    }
+
+    /// The write-set entry of `key`, created from a snapshot of its cell (inserted as absent if missing).
+    func transactionWriteEntry(_ key: KeyBytes) -> Int {
+        while true {
+            let cell = self.findOrInsertLive(key)
+            if let index = self.writeEntryIndex(of: cell) { return index }
+            // A doomed attempt still gets an entry (it is never installed); its base word matches no cell.
+            let snapshot = self.snapshotForBody(cell) ?? CellSnapshot(word: 0, value: 0, expiresAt: 0)
+            if CellWord.isDead(snapshot.word) { continue }
+            let absent = CellWord.isAbsent(snapshot.word) || snapshot.word == 0
+            var entry = WriteEntry(
+                cell: cell,
+                baseWord: snapshot.word,
+                baseValue: absent ? 0 : snapshot.value,
+                baseExpiresAt: absent ? 0 : snapshot.expiresAt,
+                value: 0,
+                expiresAt: 0,
+                ownsValue: false,
+                written: false,
+                locked: false
+            )
+            self.resetToBase(&entry)
+            self.addWriteEntry(entry)
+            return self.writeSet.count - 1
+        }
+    }
+
+    /// Reads a cell for the body. A transaction holding locks waits only briefly for another's lock; then the
+    /// attempt is doomed (it will abort at commit, and its locked re-run locks this key too) and this returns nil.
+    @inline(__always) private func snapshotForBody(_ cell: Cell) -> CellSnapshot? {
+        guard self.holdsLocks else { return cell.snapshot() }
+        if let snapshot = cell.snapshot(spinLimit: 256) { return snapshot }
+        self.doomed = true
+        self.declared.append(cell.key)
+        return nil
+    }
+
+    func transactionWrite(_ key: KeyBytes, value: UInt, owned: Bool, expiry: Expiry) {
+        let index = self.transactionWriteEntry(key)
+        let current = self.writeSet[index]
+        self.discardOwnedValue(of: index)
+        let expiresAt: Int64
+        switch expiry {
+        case .none: expiresAt = 0
+        case .keep: expiresAt = current.value != 0 ? current.expiresAt : 0
+        case .at(let time): expiresAt = time
+        }
+        self.writeSet[index].value = value
+        self.writeSet[index].expiresAt = expiresAt
+        self.writeSet[index].ownsValue = owned
+        self.writeSet[index].written = true
+    }
+
+    func transactionDelete(_ key: KeyBytes) -> Bool {
+        guard self.transactionRead(key) != nil else { return false }
+        let index = self.transactionWriteEntry(key)
+        self.discardOwnedValue(of: index)
+        self.writeSet[index].value = 0
+        self.writeSet[index].expiresAt = 0
+        self.writeSet[index].ownsValue = false
+        self.writeSet[index].written = true
+        return true
+    }
+
+    func transactionSetExpiry(_ key: KeyBytes, _ expiry: Expiry) -> Bool {
+        guard self.transactionRead(key) != nil else { return false }
+        let index = self.transactionWriteEntry(key)
+        switch expiry {
+        case .none: self.writeSet[index].expiresAt = 0
+        case .keep: break
+        case .at(let time): self.writeSet[index].expiresAt = time
+        }
+        self.writeSet[index].written = true
+        return true
+    }
+
+    /// Frees a value this transaction made for entry `index` and is about to replace.
+    private func discardOwnedValue(of index: Int) {
+        let entry = self.writeSet[index]
+        if entry.ownsValue, let value = Value(bits: entry.value) {
+            self.accountAllocation(-value.allocatedBytes)
+            value.deallocate()
+            self.writeSet[index].ownsValue = false
+        }
+    }
+
+    // MARK: Commit
+
+    enum CommitOutcome {
+        case committed(UInt64?)
+        case conflict
+        case watchFailed
+    }
+
+    enum WatchCheck {
+        case valid
+        case changed
+        case busy
+    }
+
+    @inline(__always) private func changes(_ entry: WriteEntry) -> Bool {
+        entry.written && (entry.value != entry.baseValue || entry.expiresAt != entry.baseExpiresAt)
+    }
+
+    /// Commits the running attempt: lock the write set in address order, validate, stamp a TID, install, unlock.
+    ///
+    /// On `.conflict` and `.watchFailed` the attempt's state is left for the caller, which learns its footprint
+    /// and rolls it back.
+    func commit(watching: Bool) -> CommitOutcome {
+        if self.doomed { return .conflict }
+        var writes = 0
+        var heldUpFront = false
+        for entry in self.writeSet {
+            if self.changes(entry) { writes += 1 }
+            if entry.locked { heldUpFront = true }
+        }
+        if writes == 0 {
+            // Read-only: validate in place. Locks held up front are released unchanged.
+            let readsValid = self.readSet.count + self.missSet.count <= 1 && !heldUpFront || self.validateReads()
+            guard readsValid else { return .conflict }
+            switch watching ? self.validateWatches() : .valid {
+            case .valid:
+                self.rollback()
+                return .committed(nil)
+            case .changed: return .watchFailed
+            case .busy: return .conflict
+            }
+        }
+        if self.writeSet.count > 1 {
+            self.writeSet.sort { $0.cell.bits < $1.cell.bits }
+            self.rebuildWriteIndex()
+        }
+        for i in self.writeSet.indices where !self.writeSet[i].locked && self.changes(self.writeSet[i]) {
+            let cell = self.writeSet[i].cell
+            let word: UInt64?
+            if heldUpFront {
+                word = self.tryLockBriefly(cell)
+            } else {
+                word = cell.lock()
+            }
+            guard let word else { return .conflict }
+            if word != self.writeSet[i].baseWord {
+                cell.unlock(word: word)
+                return .conflict
+            }
+            self.writeSet[i].locked = true
+        }
+        // The serialization point: every lock is held; the epoch read now goes into the TID.
+        let epoch = self.engine.epoch.load(ordering: .sequentiallyConsistent)
+        guard self.validateReads() else { return .conflict }
+        if watching {
+            switch self.validateWatches() {
+            case .valid: break
+            case .changed: return .watchFailed
+            case .busy: return .conflict
+            }
+        }
+        let tid = self.stampTID(epoch: epoch)
+        self.install(tid: tid)
+        return .committed(tid)
+    }
+
+    private func tryLockBriefly(_ cell: Cell) -> UInt64? {
+        for _ in 0..<64 {
+            if let word = cell.tryLock() { return word }
+            if CellWord.isDead(cell.loadWord()) { return nil }
+        }
+        return nil
+    }
+
+    /// Silo's rule: above every TID read or overwritten, above this worker's last, and in the current epoch.
+    private func stampTID(epoch: UInt64) -> UInt64 {
+        var highest = self.lastTID
+        for entry in self.readSet {
+            highest = max(highest, CellWord.tid(entry.word))
+        }
+        for entry in self.writeSet where entry.locked {
+            highest = max(highest, CellWord.tid(entry.baseWord))
+        }
+        let tid = max(highest + 1, epoch << TransactionEngine.tidSequenceBits)
+        precondition(tid <= CellWord.tidMask, "TID space exhausted")
+        self.lastTID = tid
+        self.slot.pointee.lastTID.store(tid, ordering: .relaxed)
+        return tid
+    }
+
+    /// Installs every changed entry with `tid` and unlocks every held cell; encodes the commit record.
+    private func install(tid: UInt64) {
+        for i in self.writeSet.indices {
+            let entry = self.writeSet[i]
+            guard entry.locked else { continue }
+            guard self.changes(entry) else {
+                entry.cell.unlock(word: entry.baseWord)
+                continue
+            }
+            if entry.value != 0 && entry.value != entry.baseValue && !entry.ownsValue {
+                precondition(self.isMovedAway(entry.value, except: i), "a value may be moved, not shared")
+            }
+            let expiresAt = entry.value == 0 ? 0 : entry.expiresAt
+            entry.cell.store(valueBits: entry.value, expiresAt: expiresAt)
+            let word = tid | (entry.value == 0 ? CellWord.absentBit : 0) | (entry.baseWord & CellWord.waitersBit)
+            entry.cell.unlock(word: word)
+            if entry.baseValue == 0 && entry.value != 0 {
+                self.database.adjustKeyCount(by: 1, stripe: self.slotIndex)
+            } else if entry.baseValue != 0 && entry.value == 0 {
+                self.database.adjustKeyCount(by: -1, stripe: self.slotIndex)
+            }
+            let key = entry.cell.key
+            if entry.value == 0 {
+                self.record.appendDelete(database: self.databaseIndex, key: key)
+            } else if entry.value != entry.baseValue {
+                self.record.appendPut(
+                    database: self.databaseIndex,
+                    key: key,
+                    value: Value(bits: entry.value)!,
+                    expiresAt: expiresAt
+                )
+            } else {
+                self.record.appendExpire(database: self.databaseIndex, key: key, expiresAt: expiresAt)
+            }
+            if let old = Value(bits: entry.baseValue), entry.baseValue != entry.value,
+                !self.isInstalledElsewhere(entry.baseValue, except: i)
+            {
+                self.retire(.value(old))
+            }
+        }
+        self.writeSet.removeAll(keepingCapacity: true)
+    }
+
+    /// True when `bits` was the base value of another entry that no longer holds it (a move).
+    private func isMovedAway(_ bits: UInt, except index: Int) -> Bool {
+        for j in self.writeSet.indices where j != index {
+            let other = self.writeSet[j]
+            if other.baseValue == bits && other.value != bits && other.written { return true }
+        }
+        return false
+    }
+
+    /// True when another entry installs `bits` (the old value moved, so it must not be retired).
+    private func isInstalledElsewhere(_ bits: UInt, except index: Int) -> Bool {
+        for j in self.writeSet.indices where j != index {
+            let other = self.writeSet[j]
+            if other.written && other.value == bits { return true }
+        }
+        return false
+    }
+
+    /// Checks that every cell read is unchanged (or locked by this transaction with the word it read) and that no
+    /// key read as missing has been inserted since.
+    func validateReads() -> Bool {
+        if self.doomed { return false }
+        for entry in self.readSet {
+            let word = entry.cell.loadWord()
+            if word == entry.word { continue }
+            if CellWord.isLocked(word) && word & ~CellWord.lockBit == entry.word,
+                let index = self.writeEntryIndex(of: entry.cell), self.writeSet[index].locked
+            {
+                continue
+            }
+            return false
+        }
+        for miss in self.missSet where miss.shard.version != miss.version {
+            return false
+        }
+        return true
+    }
+
+    /// Checks every WATCH token: same database generation, same word, and not expired if it was live.
+    func validateWatches() -> WatchCheck {
+        for token in self.watches {
+            if self.engine.generations[token.database].load(ordering: .acquiring) != token.generation {
+                return .changed
+            }
+            var word = token.cell.loadWord()
+            if CellWord.isDead(word) { return .changed }
+            if CellWord.isLocked(word) {
+                guard let index = self.writeEntryIndex(of: token.cell), self.writeSet[index].locked else {
+                    return .busy
+                }
+                word &= ~CellWord.lockBit
+            }
+            let ignored = CellWord.waitersBit
+            if word & ~ignored != token.word & ~ignored { return .changed }
+            if token.wasLive {
+                let expiresAt = token.cell.expiresAtUnderLock
+                if expiresAt != 0 && expiresAt <= self.transactionNow() { return .changed }
+            }
+        }
+        return .valid
+    }
+
+    /// Adds every key the attempt touched to the declared keys, so that a locked re-run locks them up front.
+    /// The key bytes live in the cells, which stay valid while this worker is pinned across attempts.
+    func learnFootprint() {
+        for entry in self.readSet {
+            self.declared.append(entry.cell.key)
+        }
+        for entry in self.writeSet where !entry.locked || entry.written {
+            self.declared.append(entry.cell.key)
+        }
+    }
+
+    /// Undoes the attempt: releases held locks unchanged and frees values that were never published.
+    func rollback() {
+        for entry in self.writeSet {
+            if entry.locked {
+                entry.cell.unlock(word: entry.baseWord)
+            }
+            if entry.ownsValue, let value = Value(bits: entry.value) {
+                self.accountAllocation(-value.allocatedBytes)
+                value.deallocate()
+            }
+        }
+        self.writeSet.removeAll(keepingCapacity: true)
+        if !self.writeIndex.isEmpty { self.writeIndex.removeAll(keepingCapacity: true) }
+        self.readSet.removeAll(keepingCapacity: true)
+        self.missSet.removeAll(keepingCapacity: true)
+    }
+}

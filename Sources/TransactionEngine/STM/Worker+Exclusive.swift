@@ -1,0 +1,96 @@
+import Synchronization
+
+/// What an exclusive body may do: whole-keyspace changes, while no other transaction runs.
+package struct ExclusiveTransaction {
+    unowned(unsafe) let worker: Worker
+
+    /// Empties database `index` (FLUSHDB).
+    package func flushDatabase(_ index: Int) {
+        self.worker.replaceDatabase(index)
+        self.worker.record.append(byte: Effect.Opcode.flushDatabase.rawValue)
+        self.worker.record.append(varint: index)
+    }
+
+    /// Empties every database (FLUSHALL).
+    package func flushAll() {
+        for index in 0..<self.worker.databaseCount {
+            self.worker.replaceDatabase(index)
+        }
+        self.worker.record.append(byte: Effect.Opcode.flushAll.rawValue)
+    }
+
+    /// Exchanges the contents of two databases (SWAPDB).
+    package func swapDatabases(_ first: Int, _ second: Int) {
+        let engine = self.worker.engine
+        precondition(first >= 0 && first < self.worker.databaseCount, "database index out of range")
+        precondition(second >= 0 && second < self.worker.databaseCount, "database index out of range")
+        let saved = engine.databases[first]
+        engine.databases[first] = engine.databases[second]
+        engine.databases[second] = saved
+        engine.generations[first].add(1, ordering: .releasing)
+        engine.generations[second].add(1, ordering: .releasing)
+        self.worker.record.append(byte: Effect.Opcode.swapDatabases.rawValue)
+        self.worker.record.append(varint: first)
+        self.worker.record.append(varint: second)
+    }
+
+    /// Keys in database `index`.
+    package func keyCount(database index: Int) -> Int {
+        self.worker.engine.databases[index].keyCount
+    }
+}
+
+extension Worker {
+    /// Runs `body` alone: waits for every other worker's transactions to drain, runs, stamps a TID above every
+    /// TID committed so far, and moves the epoch past it so that every later TID is larger.
+    ///
+    /// The path of FLUSHDB, FLUSHALL and SWAPDB (PyPy's "inevitable" transaction). Must not be called from
+    /// inside another transaction or pin of this worker.
+    @discardableResult
+    package func runExclusive<R>(_ body: (ExclusiveTransaction) throws -> R) rethrows -> Committed<R> {
+        precondition(self.pinDepth == 0, "an exclusive transaction inside a pin")
+        var spins = 0
+        while true {
+            let (won, _) = self.engine.exclusive.compareExchange(
+                expected: 0,
+                desired: 1,
+                ordering: .sequentiallyConsistent
+            )
+            if won { break }
+            Backoff.pause(&spins)
+        }
+        self.isExclusiveOwner = true
+        self.pin()
+        self.engine.slots.waitUntilUnpinned(except: self.slotIndex)
+        defer {
+            self.isExclusiveOwner = false
+            self.unpin()
+            self.engine.exclusive.store(0, ordering: .sequentiallyConsistent)
+        }
+        self.record.reset()
+        let result = try body(ExclusiveTransaction(worker: self))
+        let epoch = self.engine.epoch.load(ordering: .sequentiallyConsistent)
+        let tid = max(
+            max(self.engine.slots.maxLastTID(), self.lastTID) + 1,
+            epoch << TransactionEngine.tidSequenceBits
+        )
+        self.lastTID = tid
+        self.slot.pointee.lastTID.store(tid, ordering: .relaxed)
+        // Every other worker is drained, so the epoch may jump: later TIDs start above this one.
+        let next = max(epoch + 1, (tid >> TransactionEngine.tidSequenceBits) + 1)
+        self.engine.epoch.store(next, ordering: .sequentiallyConsistent)
+        self.slot.pointee.exclusiveRuns.add(1, ordering: .relaxed)
+        self.slot.pointee.commits.add(1, ordering: .relaxed)
+        return Committed(result: result, tid: tid, record: CommitRecord(bytes: self.record.bytes))
+    }
+
+    /// Puts a new, empty database at `index` and retires the old one whole.
+    func replaceDatabase(_ index: Int) {
+        precondition(index >= 0 && index < self.databaseCount, "database index out of range")
+        let old = self.engine.databases[index]
+        self.engine.databases[index] = Database.allocate()
+        self.accountAllocation(Database.emptyAllocationSize)
+        self.engine.generations[index].add(1, ordering: .releasing)
+        self.retire(.database(old))
+    }
+}

@@ -1,0 +1,281 @@
+/// Running transactions: the attempt loop, the fallback to locking, and the outcome.
+extension Worker {
+    /// Runs a single-key body with that key locked: the path of GET-and-SET style commands (SET, INCR, APPEND).
+    ///
+    /// Locks the key's cell (inserting it if missing), runs `body`, installs its writes with a new TID and unlocks.
+    /// It never aborts, so `body` runs exactly once. A body that throws leaves the key unchanged.
+    /// - Complexity: O(1) plus the body.
+    @discardableResult
+    package func run<R, E: Error>(
+        database: Int,
+        key: KeyBytes,
+        _ body: (Transaction) throws(E) -> R
+    ) throws(E) -> Committed<R> {
+        self.declared.removeAll(keepingCapacity: true)
+        self.declared.append(key)
+        return try self.runDeclared(database: database, mode: .locked, watching: false, body)!
+    }
+
+    /// Runs a body over several keys, optimistically (or `.locked` up front when `mode` says so).
+    ///
+    /// - Parameters:
+    ///   - keys: the keys the body will touch, as Redis's key positions give them; used when the transaction
+    ///     falls back to locking. A body may touch other keys too; they are validated at commit.
+    ///   - body: may run more than once; it must keep its effects inside the transaction (see `attempt`).
+    /// - Throws: what `body` throws; nothing is installed then.
+    @discardableResult
+    package func run<R, E: Error>(
+        database: Int,
+        keys: [KeyBytes],
+        mode: TransactionMode = .optimistic,
+        _ body: (Transaction) throws(E) -> R
+    ) throws(E) -> Committed<R> {
+        self.declared.removeAll(keepingCapacity: true)
+        self.declared.append(contentsOf: keys)
+        return try self.runDeclared(database: database, mode: mode, watching: false, body)!
+    }
+
+    /// Like `run(database:keys:mode:_:)`, but the commit also checks `watches` (WATCH): if any watched key was
+    /// written since its token was taken, nothing is installed and the result is nil (EXEC's nil reply).
+    @discardableResult
+    package func run<R, E: Error>(
+        database: Int,
+        keys: [KeyBytes],
+        watching watches: [WatchToken],
+        _ body: (Transaction) throws(E) -> R
+    ) throws(E) -> Committed<R>? {
+        self.declared.removeAll(keepingCapacity: true)
+        self.declared.append(contentsOf: keys)
+        self.watches.removeAll(keepingCapacity: true)
+        self.watches.append(contentsOf: watches)
+        defer { self.watches.removeAll(keepingCapacity: true) }
+        return try self.runDeclared(database: database, mode: .optimistic, watching: !watches.isEmpty, body)
+    }
+
+    /// The attempt loop. Returns nil only when a watch failed.
+    private func runDeclared<R, E: Error>(
+        database index: Int,
+        mode: TransactionMode,
+        watching: Bool,
+        _ body: (Transaction) throws(E) -> R
+    ) throws(E) -> Committed<R>? {
+        precondition(!self.isExclusiveOwner, "a transaction inside an exclusive transaction")
+        self.pin()
+        defer { self.unpin() }
+        self.databaseIndex = index
+        self.database = self.engine.database(index)
+        var locked = mode == .locked
+        self.attempt = 0
+        while true {
+            self.beginAttempt()
+            if locked {
+                self.lockDeclaredKeys()
+            }
+            if watching && self.validateWatches() == .changed {
+                self.rollback()
+                self.slot.pointee.watchFailures.add(1, ordering: .relaxed)
+                return nil
+            }
+            let result: R
+            do throws(E) {
+                result = try body(Transaction(worker: self))
+            } catch {
+                // An error seen on an inconsistent snapshot is a conflict, not the body's answer.
+                if self.validateReads() {
+                    self.rollback()
+                    throw error
+                }
+                self.noteConflict(locked: &locked)
+                continue
+            }
+            switch self.commit(watching: watching) {
+            case .committed(let tid):
+                self.slot.pointee.commits.add(1, ordering: .relaxed)
+                return Committed(result: result, tid: tid, record: CommitRecord(bytes: self.record.bytes))
+            case .conflict:
+                self.noteConflict(locked: &locked)
+            case .watchFailed:
+                self.rollback()
+                self.slot.pointee.watchFailures.add(1, ordering: .relaxed)
+                return nil
+            }
+        }
+    }
+
+    /// Counts an aborted attempt, rolls it back, and decides whether the next one runs locked. A locked re-run
+    /// also locks every key the aborted attempt touched.
+    private func noteConflict(locked: inout Bool) {
+        self.slot.pointee.aborts.add(1, ordering: .relaxed)
+        self.slot.pointee.retries.add(1, ordering: .relaxed)
+        self.attempt += 1
+        if !locked && self.attempt >= self.optimisticAttempts {
+            locked = true
+            self.slot.pointee.fallbacks.add(1, ordering: .relaxed)
+        }
+        if locked {
+            self.learnFootprint()
+        }
+        self.rollback()
+    }
+
+    private func beginAttempt() {
+        self.readSet.removeAll(keepingCapacity: true)
+        self.missSet.removeAll(keepingCapacity: true)
+        self.writeSet.removeAll(keepingCapacity: true)
+        if !self.writeIndex.isEmpty { self.writeIndex.removeAll(keepingCapacity: true) }
+        self.record.reset()
+        self.now = -1
+        self.holdsLocks = false
+        self.doomed = false
+    }
+
+    /// Locks the cells of the declared keys in address order (so lockers never deadlock), inserting missing ones.
+    private func lockDeclaredKeys() {
+        if self.declared.count == 1 {
+            let key = self.declared[0]
+            let hash = self.hash(key)
+            let shard = self.database.shard(for: hash)
+            while true {
+                let fresh = CellWord.lockBit | CellWord.absentBit | self.placeholderTID()
+                let (cell, inserted) = shard.findOrInsert(key, hash: hash, word: fresh, worker: self)
+                let before: UInt64
+                if inserted {
+                    before = fresh & ~CellWord.lockBit
+                } else {
+                    guard let word = cell.lock() else { continue }
+                    before = word
+                }
+                self.appendLockedEntry(cell: cell, word: before)
+                self.holdsLocks = true
+                return
+            }
+        }
+        retry: while true {
+            for key in self.declared {
+                let cell = self.findOrInsertLive(key)
+                if self.writeEntryIndex(of: cell) == nil {
+                    self.addWriteEntry(
+                        WriteEntry(
+                            cell: cell,
+                            baseWord: 0,
+                            baseValue: 0,
+                            baseExpiresAt: 0,
+                            value: 0,
+                            expiresAt: 0,
+                            ownsValue: false,
+                            written: false,
+                            locked: false
+                        )
+                    )
+                }
+            }
+            self.writeSet.sort { $0.cell.bits < $1.cell.bits }
+            self.rebuildWriteIndex()
+            for i in self.writeSet.indices {
+                guard let word = self.writeSet[i].cell.lock() else {
+                    // A sweep removed this cell after we found it: let go and look the keys up again.
+                    for j in 0..<i { self.writeSet[j].cell.unlock(word: self.writeSet[j].baseWord) }
+                    self.writeSet.removeAll(keepingCapacity: true)
+                    self.writeIndex.removeAll(keepingCapacity: true)
+                    continue retry
+                }
+                self.fillBase(&self.writeSet[i], word: word)
+                self.writeSet[i].locked = true
+            }
+            self.holdsLocks = !self.writeSet.isEmpty
+            return
+        }
+    }
+
+    private func appendLockedEntry(cell: Cell, word: UInt64) {
+        var entry = WriteEntry(
+            cell: cell,
+            baseWord: 0,
+            baseValue: 0,
+            baseExpiresAt: 0,
+            value: 0,
+            expiresAt: 0,
+            ownsValue: false,
+            written: false,
+            locked: true
+        )
+        self.fillBase(&entry, word: word)
+        self.addWriteEntry(entry)
+    }
+
+    /// Reads a locked cell's state into `entry` as its base and its (unwritten) new state.
+    @inline(__always) func fillBase(_ entry: inout WriteEntry, word: UInt64) {
+        entry.baseWord = word
+        entry.baseValue = CellWord.isAbsent(word) ? 0 : entry.cell.valueBitsUnderLock
+        entry.baseExpiresAt = entry.baseValue == 0 ? 0 : entry.cell.expiresAtUnderLock
+        self.resetToBase(&entry)
+    }
+
+    /// Sets the entry's new state to its base as seen at the transaction's time (an expired value reads absent).
+    @inline(__always) func resetToBase(_ entry: inout WriteEntry) {
+        if entry.baseValue != 0 && entry.baseExpiresAt != 0 && entry.baseExpiresAt <= self.transactionNow() {
+            entry.value = 0
+            entry.expiresAt = 0
+        } else {
+            entry.value = entry.baseValue
+            entry.expiresAt = entry.baseExpiresAt
+        }
+    }
+
+    /// A TID for a fresh placeholder cell: below every TID a commit can stamp from now on.
+    @inline(__always) func placeholderTID() -> UInt64 {
+        self.engine.epoch.load(ordering: .relaxed) << TransactionEngine.tidSequenceBits
+    }
+
+    /// Finds or inserts the (absent) cell of `key` in the current database, skipping dead cells.
+    @inline(__always) func findOrInsertLive(_ key: KeyBytes) -> Cell {
+        let hash = self.hash(key)
+        let shard = self.database.shard(for: hash)
+        while true {
+            let (cell, _) = shard.findOrInsert(
+                key,
+                hash: hash,
+                word: CellWord.absentBit | self.placeholderTID(),
+                worker: self
+            )
+            if !CellWord.isDead(cell.loadWord()) { return cell }
+        }
+    }
+
+    @inline(__always) func addWriteEntry(_ entry: WriteEntry) {
+        self.writeSet.append(entry)
+        if self.writeSet.count > 8 {
+            if self.writeIndex.isEmpty {
+                self.rebuildWriteIndex()
+            } else {
+                self.writeIndex[entry.cell.bits] = self.writeSet.count - 1
+            }
+        }
+    }
+
+    func rebuildWriteIndex() {
+        self.writeIndex.removeAll(keepingCapacity: true)
+        guard self.writeSet.count > 8 else { return }
+        for (i, entry) in self.writeSet.enumerated() {
+            self.writeIndex[entry.cell.bits] = i
+        }
+    }
+
+    @inline(__always) func writeEntryIndex(of cell: Cell) -> Int? {
+        if self.writeSet.count > 8 {
+            return self.writeIndex[cell.bits]
+        }
+        for i in self.writeSet.indices where self.writeSet[i].cell == cell {
+            return i
+        }
+        return nil
+    }
+
+    /// Fixes the transaction's time on first use.
+    @inline(__always) func transactionNow() -> Int64 {
+        if self.now < 0 {
+            self.now = self.clock.nowMilliseconds()
+        }
+        return self.now
+    }
+}

@@ -1,0 +1,257 @@
+import Synchronization
+
+/// Bytes of a key, as the caller holds them. They must stay valid until the call that received them returns.
+package typealias KeyBytes = UnsafeRawBufferPointer
+
+/// A thread's handle on the engine: it runs transactions, pins epochs and reclaims memory.
+///
+/// One worker per thread (an event loop, a tool's thread, a test thread); a worker must never be used by two
+/// threads at once. It owns everything a transaction needs on the hot path, reused from one transaction to the
+/// next so that the steady state allocates nothing: the read, miss and write sets, the commit-record buffer, the
+/// list of retired memory, and a slot in the engine for its pin state and counters.
+package final class Worker: @unchecked Sendable {
+    /// Keeps the engine alive; the hot path uses `engine`, which costs no reference counting.
+    let engineOwner: TransactionEngine
+    unowned(unsafe) let engine: TransactionEngine
+    let slotIndex: Int
+    let slot: UnsafeMutablePointer<_WorkerSlot>
+    let seed: UInt64
+    let clock: any EngineClock
+    let databaseCount: Int
+    let optimisticAttempts: Int
+
+    var pinDepth = 0
+    var isExclusiveOwner = false
+    var lastTID: UInt64 = 0
+    var limbo: [Retired] = []
+    var unpinsSinceCollect = 0
+    /// Memory allocated minus freed since the last flush into the slot.
+    var memoryDelta = 0
+    var sweepCursor = 0
+
+    // The state of the running transaction, reused across transactions.
+    var readSet: [ReadEntry] = []
+    var missSet: [MissEntry] = []
+    var writeSet: [WriteEntry] = []
+    var writeIndex: [UInt: Int] = [:]
+    var declared: [KeyBytes] = []
+    var watches: [WatchToken] = []
+    var record = RecordBuffer(capacity: 256)
+    var attempt = 0
+    /// True while the attempt holds cell locks taken up front (`.locked` mode).
+    var holdsLocks = false
+    /// True when the attempt met a cell it could not wait for; it will abort at commit.
+    var doomed = false
+    var now: Int64 = -1
+    var databaseIndex = 0
+    var database: Database
+
+    init(engine: TransactionEngine, slotIndex: Int) {
+        self.engineOwner = engine
+        self.engine = engine
+        self.slotIndex = slotIndex
+        self.slot = engine.slots[slotIndex]
+        self.seed = engine.configuration.hashSeed
+        self.clock = engine.configuration.clock
+        self.databaseCount = engine.configuration.databases
+        self.optimisticAttempts = engine.configuration.optimisticAttempts
+        self.database = engine.databases[0]
+        self.readSet.reserveCapacity(16)
+        self.missSet.reserveCapacity(16)
+        self.writeSet.reserveCapacity(16)
+        self.declared.reserveCapacity(16)
+        self.limbo.reserveCapacity(256)
+    }
+
+    deinit {
+        precondition(self.pinDepth == 0, "a worker was released while pinned")
+        self.flushMemoryDelta()
+        self.engine.releaseSlot(self.slotIndex, limbo: self.limbo)
+        self.record.deallocate()
+    }
+
+    /// The slot number of this worker (also its stripe for striped counters).
+    package var id: Int { self.slotIndex }
+
+    // MARK: Hashing
+
+    /// The hash of `key` under this engine's seed.
+    @inline(__always) package func hash(_ key: KeyBytes) -> UInt64 {
+        KeyHash.hash(key, seed: self.seed)
+    }
+
+    // MARK: Epochs
+
+    /// Pins the current epoch: until `unpin`, nothing this worker can reach is freed.
+    ///
+    /// Waits while an exclusive transaction holds the gate. Pins nest.
+    @inline(__always) package func pin() {
+        if self.pinDepth > 0 {
+            self.pinDepth += 1
+            return
+        }
+        while true {
+            let epoch = self.engine.epoch.load(ordering: .relaxed)
+            self.slot.pointee.state.store(epoch << 1 | 1, ordering: .sequentiallyConsistent)
+            if self.isExclusiveOwner || self.engine.exclusive.load(ordering: .sequentiallyConsistent) == 0 {
+                break
+            }
+            self.slot.pointee.state.store(0, ordering: .sequentiallyConsistent)
+            var spins = 0
+            while self.engine.exclusive.load(ordering: .sequentiallyConsistent) != 0 {
+                Backoff.pause(&spins)
+            }
+        }
+        self.pinDepth = 1
+    }
+
+    /// Ends a pin; on the outermost one, publishes counters and now and then reclaims memory.
+    @inline(__always) package func unpin() {
+        precondition(self.pinDepth > 0, "unpin without pin")
+        self.pinDepth -= 1
+        if self.pinDepth > 0 { return }
+        self.slot.pointee.state.store(0, ordering: .releasing)
+        self.unpinsSinceCollect += 1
+        if self.limbo.count >= 64 || (self.unpinsSinceCollect >= 1024 && !self.limbo.isEmpty) {
+            self.collect()
+        }
+        if self.memoryDelta != 0 && self.unpinsSinceCollect & 63 == 0 {
+            self.flushMemoryDelta()
+        }
+    }
+
+    /// Runs `body` pinned.
+    @inline(__always) package func pinned<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        self.pin()
+        defer { self.unpin() }
+        return try body()
+    }
+
+    /// Hands `item` to reclamation: it is freed once no worker can still read it.
+    @inline(__always) func retire(_ item: RetiredItem) {
+        let epoch = self.engine.epoch.load(ordering: .sequentiallyConsistent)
+        self.limbo.append(Retired(epoch: epoch, item: item))
+    }
+
+    /// Tries to advance the epoch and frees what has become safe. Call while not pinned.
+    package func collect() {
+        self.unpinsSinceCollect = 0
+        let global = self.engine.tryAdvanceEpoch()
+        var freed = 0
+        var ready = 0
+        while ready < self.limbo.count && self.limbo[ready].epoch + 2 <= global {
+            freed += self.limbo[ready].item.free()
+            ready += 1
+        }
+        if ready > 0 {
+            self.limbo.removeFirst(ready)
+        }
+        freed += self.engine.collectOrphans(globalEpoch: global)
+        self.memoryDelta -= freed
+        self.flushMemoryDelta()
+    }
+
+    /// Items retired by this worker and not yet freed.
+    package var retiredCount: Int { self.limbo.count }
+
+    // MARK: Memory accounting
+
+    @inline(__always) func accountAllocation(_ bytes: Int) {
+        self.memoryDelta += bytes
+    }
+
+    func flushMemoryDelta() {
+        if self.memoryDelta != 0 {
+            self.slot.pointee.memory.add(self.memoryDelta, ordering: .relaxed)
+            self.memoryDelta = 0
+        }
+    }
+
+    // MARK: Statistics
+
+    /// Engine-wide counters and per-database key counts.
+    package func statistics() -> EngineStatistics {
+        self.flushMemoryDelta()
+        var stats = self.engine.slotStatistics()
+        stats.keysPerDatabase = self.pinned {
+            (0..<self.databaseCount).map { self.engine.databases[$0].keyCount }
+        }
+        return stats
+    }
+
+    /// Keys in database `index` (Redis's DBSIZE).
+    package func keyCount(database index: Int) -> Int {
+        self.pinned { self.engine.database(index).keyCount }
+    }
+
+    /// Bytes a key occupies (cell, key and value), or nil if it has no live value. Like `MEMORY USAGE`.
+    package func memoryUsage(database index: Int, key: KeyBytes) -> Int? {
+        self.get(database: index, key: key) { entry in
+            entry.map { Cell.allocationSize(keyCount: key.count) + $0.value.allocatedBytes }
+        }
+    }
+
+    // MARK: Lock-free single-key read
+
+    /// Reads one key without a transaction's bookkeeping: the path of GET, STRLEN, EXISTS of one key.
+    ///
+    /// `body` sees the value (valid only inside it) or nil. A read is linearizable on its own; it never locks and
+    /// never aborts.
+    @inline(__always) package func get<R>(database index: Int, key: KeyBytes, _ body: (Entry?) throws -> R) rethrows
+        -> R
+    {
+        self.pin()
+        defer { self.unpin() }
+        let database = self.engine.database(index)
+        let hash = self.hash(key)
+        let shard = database.shard(for: hash)
+        while true {
+            guard let cell = shard.find(key, hash: hash) else {
+                return try body(nil)
+            }
+            let snapshot = cell.snapshot()
+            if CellWord.isDead(snapshot.word) { continue }
+            if CellWord.isAbsent(snapshot.word) { return try body(nil) }
+            if snapshot.expiresAt != 0 && snapshot.expiresAt <= self.clock.nowMilliseconds() {
+                return try body(nil)
+            }
+            return try body(Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt))
+        }
+    }
+}
+
+/// A key's live value and its absolute expiry (Unix ms, 0 for none), as a transaction sees it.
+///
+/// The value is valid while the worker that read it is pinned: inside the transaction body or `get`'s closure.
+package struct Entry {
+    package let value: Value
+    package let expiresAt: Int64
+}
+
+/// A cell read but not written, with the word seen.
+struct ReadEntry {
+    let cell: Cell
+    let word: UInt64
+}
+
+/// A key read as missing: its shard and the shard's insert count before the lookup.
+struct MissEntry {
+    let shard: IndexShard
+    let version: UInt64
+}
+
+/// A cell the transaction writes or holds locked: its base state and its buffered new state.
+struct WriteEntry {
+    let cell: Cell
+    /// The word the new state is based on, without the lock bit.
+    var baseWord: UInt64
+    var baseValue: UInt
+    var baseExpiresAt: Int64
+    /// The new value's bits, 0 for absent.
+    var value: UInt
+    var expiresAt: Int64
+    /// The new value was made by this transaction and is not yet published.
+    var ownsValue: Bool
+    var written: Bool
+    var locked: Bool
+}

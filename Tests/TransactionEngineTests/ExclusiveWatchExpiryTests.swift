@@ -1,0 +1,195 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import TransactionEngine
+
+@Suite("Exclusive transactions, WATCH, expiry and reclamation")
+struct ExclusiveWatchExpiryTests {
+    @Test("FLUSHDB empties one database, FLUSHALL all, SWAPDB exchanges two; each is recorded with a TID")
+    func exclusiveOperations() throws {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        worker.set("a", "0", database: 0)
+        worker.set("b", "1", database: 1)
+        worker.set("c", "2", database: 2)
+        let before = try #require(worker.set(bytes("z"), bytes("z"), database: 2))
+        let swap = worker.runExclusive { ex in ex.swapDatabases(0, 1) }
+        #expect(try swap.record.effects() == [.swapDatabases(0, 1)])
+        #expect(try #require(swap.tid) > before)
+        #expect(worker.getString("a", database: 1) == "0")
+        #expect(worker.getString("b", database: 0) == "1")
+        #expect(worker.keyCount(database: 0) == 1)
+        let flush = worker.runExclusive { ex in ex.flushDatabase(2) }
+        #expect(try flush.record.effects() == [.flushDatabase(2)])
+        #expect(worker.keyCount(database: 2) == 0)
+        #expect(worker.getString("c", database: 2) == nil)
+        // Every TID after an exclusive transaction is above it.
+        let after = try #require(worker.set(bytes("c"), bytes("3"), database: 2))
+        #expect(after > flush.tid!)
+        worker.runExclusive { ex in ex.flushAll() }
+        #expect((0..<16).allSatisfy { worker.keyCount(database: $0) == 0 })
+        #expect(worker.statistics().exclusiveRuns == 3)
+    }
+
+    @Test("an exclusive transaction waits for running transactions and runs alone")
+    func exclusiveDrains() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let setup = engine.makeWorker()
+        for i in 0..<100 { setup.set("k\(i)", "v") }
+        let stop = Atomic<Bool>(false)
+        let torn = Atomic<Int>(0)
+        runOnThreads(3) { index in
+            let worker = engine.makeWorker()
+            if index == 0 {
+                for round in 0..<scaled(40) {
+                    worker.runExclusive { ex in
+                        if round % 2 == 0 { ex.swapDatabases(0, 1) } else { ex.flushDatabase(1) }
+                    }
+                }
+                stop.store(true, ordering: .releasing)
+                return
+            }
+            // This thread alone writes its group of keys, always all four with one value, so every database
+            // holds the group whole or not at all, unless a swap or flush lands inside a transaction.
+            let keys = (0..<4).map { bytes("g\(index):\($0)") }
+            var counter = 0
+            while !stop.load(ordering: .acquiring) {
+                counter += 1
+                worker.run(keys: keys) { tx in
+                    for key in keys { tx.set(key, bytes("\(counter)")) }
+                }
+                let values = worker.run(keys: keys) { tx in keys.map { tx.get($0) } }
+                if Set(values).count != 1 { torn.add(1, ordering: .relaxed) }
+            }
+        }
+        #expect(torn.load(ordering: .relaxed) == 0)
+    }
+
+    @Test("WATCH fails on any write to the key: same value, own write, delete, expiry, FLUSHDB")
+    func watchFailures() {
+        let clock = ManualClock()
+        let engine = TransactionEngine(configuration: testConfiguration(clock: clock))
+        let worker = engine.makeWorker()
+        worker.set("w", "1")
+
+        func exec(_ tokens: [WatchToken]) -> Bool {
+            withKeyBytes([bytes("out")]) { keys in
+                worker.run(database: 0, keys: keys, watching: tokens) { tx in tx.set("out", "done") }
+            } != nil
+        }
+
+        // Untouched: EXEC runs.
+        var token = worker.watch(bytes("w"))
+        #expect(exec([token]))
+        worker.unwatch(token)
+        // Same value written again: fails.
+        token = worker.watch(bytes("w"))
+        worker.set("w", "1")
+        #expect(!exec([token]))
+        worker.unwatch(token)
+        // Deleted: fails.
+        token = worker.watch(bytes("w"))
+        worker.delete(bytes("w"))
+        #expect(!exec([token]))
+        worker.unwatch(token)
+        // Watched while missing, then created: fails; untouched missing key: runs.
+        token = worker.watch(bytes("w"))
+        #expect(exec([token]))
+        worker.set("w", "2")
+        #expect(!exec([token]))
+        worker.unwatch(token)
+        // Expired between WATCH and EXEC: fails (Redis 7).
+        worker.set("w", "3", expiry: .at(clock.nowMilliseconds() + 1000))
+        token = worker.watch(bytes("w"))
+        clock.advance(by: 2000)
+        #expect(!exec([token]))
+        worker.unwatch(token)
+        // FLUSHDB: fails, and unwatching afterwards is safe.
+        worker.set("w", "4")
+        token = worker.watch(bytes("w"))
+        worker.runExclusive { ex in ex.flushDatabase(0) }
+        #expect(!exec([token]))
+        worker.unwatch(token)
+        // A write to another key does not fail it.
+        worker.set("w", "5")
+        token = worker.watch(bytes("w"))
+        worker.set("other", "x")
+        #expect(exec([token]))
+        worker.unwatch(token)
+        #expect(worker.statistics().watchFailures == 5)
+    }
+
+    @Test("expiry is decided at the transaction's fixed time; KEEPTTL keeps it; the sweep removes expired keys")
+    func expiry() throws {
+        let clock = ManualClock()
+        let engine = TransactionEngine(configuration: testConfiguration(clock: clock))
+        let worker = engine.makeWorker()
+        let now = clock.nowMilliseconds()
+        worker.set("short", "s", expiry: .at(now + 100))
+        worker.set("long", "l", expiry: .at(now + 10_000))
+        worker.set("kept", "k", expiry: .at(now + 500))
+        worker.run(keys: [bytes("kept")]) { tx in tx.set("kept", "k2", expiry: .keep) }
+        let keptEntry = worker.run(keys: [bytes("kept")]) { tx in tx.entry(bytes("kept")) }
+        #expect(keptEntry?.expiresAt == now + 500)
+        #expect(keptEntry?.value == bytes("k2"))
+        #expect(worker.getString("short") == "s")
+        clock.advance(by: 200)
+        #expect(worker.getString("short") == nil)
+        #expect(worker.run(keys: [bytes("short")]) { tx in tx.getString("short") } == nil)
+        // Writing over an expired key starts fresh: KEEPTTL has nothing to keep.
+        worker.run(keys: [bytes("short")]) { tx in tx.set("short", "new", expiry: .keep) }
+        #expect(worker.run(keys: [bytes("short")]) { tx in tx.entry(bytes("short"))?.expiresAt } == 0)
+        clock.advance(by: 1000)
+        #expect(worker.keyCount(database: 0) == 3)  // "kept" expired but not yet reclaimed, as in Redis
+        var total = SweepResult()
+        for _ in 0..<(Database.shardCount / 16) {
+            let step = worker.sweep(database: 0)
+            total.expired += step.expired
+        }
+        #expect(total.expired == 1)
+        #expect(worker.keyCount(database: 0) == 2)
+        #expect(worker.getString("long") == "l")
+    }
+
+    @Test("replaced values, deleted keys and placeholders are reclaimed: memory returns to where it started")
+    func reclamation() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        let baseline = worker.statistics().usedMemory
+        for round in 0..<5 {
+            for i in 0..<1000 { worker.set("k\(i)", String(repeating: "v", count: 100 + round)) }
+        }
+        let loaded = worker.statistics().usedMemory
+        #expect(loaded > baseline + 1000 * 100)
+        for i in 0..<1000 { worker.delete(bytes("k\(i)")) }
+        // Reads of missing keys inside transactions insert nothing.
+        for i in 0..<100 { _ = worker.run(keys: [bytes("miss\(i)")]) { tx in tx.getString("miss\(i)") } }
+        for _ in 0..<8 {
+            worker.collect()
+            for _ in 0..<(Database.shardCount / 16) { worker.sweep(database: 0) }
+        }
+        worker.collect()
+        worker.collect()
+        #expect(worker.retiredCount == 0)
+        let stats = worker.statistics()
+        // Shard tables grew and stay grown; everything else is back.
+        let tables = (0..<Database.shardCount).reduce(0) { total, index in
+            total + IndexTable.allocationSize(capacity: engine.databases[0].shard(at: index).table.capacity)
+                - IndexTable.allocationSize(capacity: IndexShard.initialCapacity)
+        }
+        #expect(stats.usedMemory == baseline + tables)
+        #expect(stats.keysPerDatabase[0] == 0)
+    }
+
+    @Test("memory usage of a key counts its cell, key and value")
+    func memoryUsage() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        worker.set("key", String(repeating: "x", count: 1000))
+        let usage = bytes("key").withUnsafeBytes { worker.memoryUsage(database: 0, key: $0) }
+        #expect(usage == Cell.allocationSize(keyCount: 3) + Value.allocationSize(count: 1000))
+        #expect(bytes("none").withUnsafeBytes { worker.memoryUsage(database: 0, key: $0) } == nil)
+    }
+}

@@ -1,0 +1,123 @@
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import TransactionEngine
+
+@Suite("Key index")
+struct IndexTests {
+    @Test("binary keys: NUL, CR LF, empty, long and high bytes are distinct keys")
+    func binaryKeys() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        let keys: [[UInt8]] = [
+            [], [0], [0, 0], [13, 10], [255, 0, 255], Array(repeating: 7, count: 1000), Array("a\0b".utf8),
+            Array("a\0c".utf8),
+        ]
+        for (i, key) in keys.enumerated() {
+            worker.set(key, [UInt8(i)])
+        }
+        for (i, key) in keys.enumerated() {
+            #expect(worker.get(key) == [UInt8(i)])
+        }
+        #expect(worker.keyCount(database: 0) == keys.count)
+    }
+
+    @Test("keys with the same full hash are told apart by their bytes")
+    func hashCollisions() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        let hash: UInt64 = 0xdead_beef_0000_0001
+        worker.pin()
+        defer { worker.unpin() }
+        let shard = engine.databases[0].shard(for: hash)
+        var cells: [Cell] = []
+        for i in 0..<100 {
+            let key = bytes("collide-\(i)")
+            let (cell, inserted) = key.withUnsafeBytes {
+                shard.findOrInsert($0, hash: hash, word: CellWord.absentBit, worker: worker)
+            }
+            #expect(inserted)
+            cells.append(cell)
+        }
+        for i in 0..<100 {
+            let key = bytes("collide-\(i)")
+            let found = key.withUnsafeBytes { shard.find($0, hash: hash) }
+            #expect(found == cells[i])
+            let again = key.withUnsafeBytes {
+                shard.findOrInsert($0, hash: hash, word: CellWord.absentBit, worker: worker)
+            }
+            #expect(again.cell == cells[i] && !again.inserted)
+        }
+        #expect(bytes("collide-100").withUnsafeBytes { shard.find($0, hash: hash) } == nil)
+        #expect(shard.table.capacity >= 200)
+    }
+
+    @Test("a shard grows alone while other threads look keys up")
+    func growthUnderConcurrentLookups() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let writer = engine.makeWorker()
+        let preloaded = 2_000
+        for i in 0..<preloaded {
+            writer.set("pre:\(i)", "\(i)")
+        }
+        let inserted = scaled(20_000)
+        let done = Atomic<Bool>(false)
+        let misses = Atomic<Int>(0)
+        let readers = 3
+        runOnThreads(readers + 1) { index in
+            if index == 0 {
+                for i in 0..<inserted {
+                    writer.set("new:\(i)", "\(i)")
+                }
+                done.store(true, ordering: .releasing)
+                return
+            }
+            let reader = engine.makeWorker()
+            var random = SeededRandom(seed: UInt64(index))
+            repeat {
+                for _ in 0..<500 {
+                    let i = Int(random.next() % UInt64(preloaded))
+                    if reader.getString("pre:\(i)") != "\(i)" {
+                        misses.add(1, ordering: .relaxed)
+                    }
+                }
+            } while !done.load(ordering: .acquiring)
+        }
+        #expect(misses.load(ordering: .relaxed) == 0)
+        let reader = engine.makeWorker()
+        for i in 0..<inserted {
+            #expect(reader.getString("new:\(i)") == "\(i)")
+        }
+        #expect(reader.keyCount(database: 0) == preloaded + inserted)
+    }
+
+    @Test("the 16 databases are separate key spaces")
+    func databasesAreSeparate() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        for db in 0..<16 {
+            worker.set("k", "v\(db)", database: db)
+        }
+        for db in 0..<16 {
+            #expect(worker.getString("k", database: db) == "v\(db)")
+            #expect(worker.keyCount(database: db) == 1)
+        }
+    }
+
+    @Test("the hash spreads similar keys over shards and slots")
+    func hashSpread() {
+        var shards = Set<UInt64>()
+        var hashes = Set<UInt64>()
+        for i in 0..<10_000 {
+            let hash = bytes("key:\(i)").withUnsafeBytes { KeyHash.hash($0, seed: 1) }
+            shards.insert(hash >> 56)
+            hashes.insert(hash)
+        }
+        #expect(shards.count == 256)
+        #expect(hashes.count == 10_000)
+        let a = bytes("same").withUnsafeBytes { KeyHash.hash($0, seed: 1) }
+        let b = bytes("same").withUnsafeBytes { KeyHash.hash($0, seed: 2) }
+        #expect(a != b)
+    }
+}
