@@ -52,6 +52,8 @@ package final class TransactionEngine: @unchecked Sendable {
     let databases: UnsafeMutablePointer<Database>
     /// Bumped for a database number by FLUSHDB, FLUSHALL and SWAPDB, so WATCH tokens on it fail.
     let generations: UnsafeMutablePointer<Atomic<UInt64>>
+    /// Bumped by FLUSHDB and FLUSHALL, which free cells that WATCH tokens may point at.
+    let flushes = Atomic<UInt64>(0)
     /// The global epoch: stamps TIDs (high bits) and orders reclamation.
     let epoch = Atomic<UInt64>(1)
     /// 1 while an exclusive transaction runs or waits for the others to drain.

@@ -40,10 +40,14 @@ struct ExclusiveWatchExpiryTests {
         for i in 0..<100 { setup.set("k\(i)", "v") }
         let stop = Atomic<Bool>(false)
         let torn = Atomic<Int>(0)
+        let progress = Atomic<Int>(0)
         runOnThreads(3) { index in
             let worker = engine.makeWorker()
             if index == 0 {
                 for round in 0..<scaled(40) {
+                    // Let the other threads commit between exclusive runs, so that they overlap for real.
+                    let target = progress.load(ordering: .relaxed) + 20
+                    while progress.load(ordering: .relaxed) < target { sched_yield() }
                     worker.runExclusive { ex in
                         if round % 2 == 0 { ex.swapDatabases(0, 1) } else { ex.flushDatabase(1) }
                     }
@@ -62,9 +66,11 @@ struct ExclusiveWatchExpiryTests {
                 }
                 let values = worker.run(keys: keys) { tx in keys.map { tx.get($0) } }
                 if Set(values).count != 1 { torn.add(1, ordering: .relaxed) }
+                progress.add(1, ordering: .relaxed)
             }
         }
         #expect(torn.load(ordering: .relaxed) == 0)
+        #expect(progress.load(ordering: .relaxed) >= scaled(40) * 20)
     }
 
     @Test("WATCH fails on any write to the key: same value, own write, delete, expiry, FLUSHDB")
@@ -119,6 +125,36 @@ struct ExclusiveWatchExpiryTests {
         #expect(exec([token]))
         worker.unwatch(token)
         #expect(worker.statistics().watchFailures == 5)
+    }
+
+    @Test("the sweep keeps a WATCH on a missing key valid, and SWAPDB does not leak watch counts")
+    func sweepAndWatch() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        let token = worker.watch(bytes("lock"))
+        for _ in 0..<6 {
+            worker.collect()
+            for _ in 0..<(Database.shardCount / 16) { worker.sweep(database: 0) }
+        }
+        let ran = withKeyBytes([bytes("lock")]) { keys in
+            worker.run(database: 0, keys: keys, watching: [token]) { tx in tx.set("lock", "mine") }
+        }
+        #expect(ran != nil)
+        worker.unwatch(token)
+        // Watched across SWAPDB: EXEC fails, and unwatching still releases the cell for the sweep.
+        let swapped = worker.watch(bytes("gone"))
+        worker.runExclusive { ex in ex.swapDatabases(0, 1) }
+        worker.unwatch(swapped)
+        for _ in 0..<6 {
+            worker.collect()
+            for _ in 0..<(Database.shardCount / 16) { worker.sweep(database: 1) }
+        }
+        let cells = worker.pinned { () -> Int in
+            var count = 0
+            engine.databases[1].forEachCell { _ in count += 1 }
+            return count
+        }
+        #expect(cells == 1)  // only "lock", which has a value
     }
 
     @Test("expiry is decided at the transaction's fixed time; KEEPTTL keeps it; the sweep removes expired keys")

@@ -34,7 +34,7 @@ struct IndexTests {
         var cells: [Cell] = []
         for i in 0..<100 {
             let key = bytes("collide-\(i)")
-            let (cell, inserted) = key.withUnsafeBytes {
+            let (cell, inserted, _) = key.withUnsafeBytes {
                 shard.findOrInsert($0, hash: hash, word: CellWord.absentBit, worker: worker)
             }
             #expect(inserted)

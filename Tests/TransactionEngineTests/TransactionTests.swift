@@ -213,6 +213,67 @@ struct TransactionTests {
         #expect(worker.keyCount(database: 0) == 1)
     }
 
+    @Test("moving a value this transaction made keeps it alive (SET a; RENAME a b in one EXEC)")
+    func moveOwnValue() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        let baseline = worker.statistics().usedMemory
+        worker.run(keys: [bytes("a"), bytes("b")]) { tx in
+            tx.set("a", "fresh")
+            let entry = bytes("a").withUnsafeBytes { tx.get($0)! }
+            bytes("b").withUnsafeBytes { tx.setMoving($0, value: entry.value, expiry: .none) }
+            tx.delete(bytes("a"))
+            #expect(tx.getString("b") == "fresh")
+        }
+        #expect(worker.getString("a") == nil)
+        #expect(worker.getString("b") == "fresh")
+        worker.delete(bytes("b"))
+        for _ in 0..<4 { worker.collect() }
+        let tables = worker.statistics().usedMemory - baseline
+        #expect(tables >= 0)
+    }
+
+    @Test("a write that ends where it began is still validated: no lost update through it")
+    func unchangedWriteIsValidated() {
+        let engine = TransactionEngine(configuration: testConfiguration(optimisticAttempts: 5))
+        let worker = engine.makeWorker()
+        let intruder = engine.makeWorker()
+        let runs = Atomic<Int>(0)
+        worker.run(keys: [bytes("A"), bytes("K")]) { tx in
+            let count = runs.add(1, ordering: .relaxed).newValue
+            tx.set("K", "x")
+            if count == 1 {
+                Thread.runAndWait {
+                    intruder.run(keys: [bytes("A"), bytes("K")]) { other in
+                        other.set("A", "1")
+                        other.set("K", "y")
+                    }
+                }
+            }
+            _ = tx.getString("A")
+            tx.delete(bytes("K"))
+        }
+        // The first run saw A=1 (after the intruder) but based K on the state before it: it must re-run, and the
+        // re-run deletes the intruder's K.
+        #expect(runs.load(ordering: .relaxed) == 2)
+        #expect(worker.getString("K") == nil)
+        #expect(worker.getString("A") == "1")
+    }
+
+    @Test("creating a key read as missing in the same transaction does not abort it")
+    func ownInsertIsNotAPhantom() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        let runs = Atomic<Int>(0)
+        worker.run(keys: [bytes("new"), bytes("other")]) { tx in
+            runs.add(1, ordering: .relaxed)
+            #expect(tx.getString("new") == nil)
+            tx.set("new", "v")
+        }
+        #expect(runs.load(ordering: .relaxed) == 1)
+        #expect(worker.statistics().aborts == 0)
+    }
+
     @Test("large write sets use the write index and stay atomic")
     func largeWriteSet() {
         let engine = TransactionEngine(configuration: testConfiguration())

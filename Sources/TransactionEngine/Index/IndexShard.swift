@@ -44,22 +44,23 @@ package struct IndexShard: @unchecked Sendable {
 
     /// Finds the cell of `key`, or inserts one with `word` (typically absent, possibly locked).
     ///
-    /// - Returns: the cell and whether this call inserted it. The cell may turn out dead by the time the caller
-    ///   uses it; the caller then calls again.
+    /// - Returns: the cell, whether this call inserted it, and (if it did) the shard's insert count just before
+    ///   its insert, so that the caller can tell its own insert from others' in its phantom checks. The cell may
+    ///   turn out dead by the time the caller uses it; the caller then calls again.
     /// - Complexity: O(1) expected; O(n) in the shard's size when it grows.
     package func findOrInsert(
         _ key: UnsafeRawBufferPointer,
         hash: UInt64,
         word: UInt64,
         worker: Worker
-    ) -> (cell: Cell, inserted: Bool) {
+    ) -> (cell: Cell, inserted: Bool, versionBefore: UInt64) {
         if let cell = self.find(key, hash: hash), !CellWord.isDead(cell.loadWord()) {
-            return (cell, false)
+            return (cell, false, 0)
         }
         return self.withLock { counts, _ in
             var table = self.table
             if let cell = table.find(key, hash: hash) {
-                return (cell, false)
+                return (cell, false, 0)
             }
             if (counts.live + counts.tombstones + 1) * 4 > table.capacity * 3 {
                 table = self.rebuild(from: table, counts: &counts, worker: worker)
@@ -70,8 +71,8 @@ package struct IndexShard: @unchecked Sendable {
                 counts.tombstones -= 1
             }
             counts.live += 1
-            self.pointer.pointee.version.add(1, ordering: .releasing)
-            return (cell, true)
+            let before = self.pointer.pointee.version.add(1, ordering: .releasing).oldValue
+            return (cell, true, before)
         }
     }
 

@@ -11,10 +11,14 @@ extension Worker {
         let shard = self.database.shard(for: hash)
         while true {
             let version = shard.version
-            guard let cell = shard.find(key, hash: hash) else {
+            guard let found = shard.find(key, hash: hash) ?? (self.holdsLocks ? self.findOrInsertLive(key) : nil)
+            else {
                 self.missSet.append(MissEntry(shard: shard, version: version))
                 return nil
             }
+            // (A transaction holding locks reads a missing key through a placeholder cell, so that a re-run
+            // learns and locks it: misses alone could abort a locked run without bound.)
+            let cell = found
             if let index = self.writeEntryIndex(of: cell) {
                 let entry = self.writeSet[index]
                 guard entry.value != 0 else { return nil }
@@ -68,7 +72,20 @@ extension Worker {
     func transactionWrite(_ key: KeyBytes, value: UInt, owned: Bool, expiry: Expiry) {
         let index = self.transactionWriteEntry(key)
         let current = self.writeSet[index]
-        self.discardOwnedValue(of: index)
+        var owned = owned
+        if !owned {
+            // Moving a value this transaction made: the destination takes over its ownership, so that deleting
+            // the source does not free it.
+            for j in self.writeSet.indices where j != index && self.writeSet[j].value == value {
+                if self.writeSet[j].ownsValue {
+                    self.writeSet[j].ownsValue = false
+                    owned = true
+                }
+            }
+        }
+        if current.value != value {
+            self.discardOwnedValue(of: index)
+        }
         let expiresAt: Int64
         switch expiry {
         case .none: expiresAt = 0
@@ -77,7 +94,7 @@ extension Worker {
         }
         self.writeSet[index].value = value
         self.writeSet[index].expiresAt = expiresAt
-        self.writeSet[index].ownsValue = owned
+        self.writeSet[index].ownsValue = owned || (current.value == value && current.ownsValue)
         self.writeSet[index].written = true
     }
 
@@ -146,7 +163,8 @@ extension Worker {
         }
         if writes == 0 {
             // Read-only: validate in place. Locks held up front are released unchanged.
-            let readsValid = self.readSet.count + self.missSet.count <= 1 && !heldUpFront || self.validateReads()
+            let readsValid =
+                self.readSet.count + self.missSet.count <= 1 && self.writeSet.isEmpty || self.validateReads()
             guard readsValid else { return .conflict }
             switch watching ? self.validateWatches() : .valid {
             case .valid:
@@ -204,7 +222,7 @@ extension Worker {
         for entry in self.readSet {
             highest = max(highest, CellWord.tid(entry.word))
         }
-        for entry in self.writeSet where entry.locked {
+        for entry in self.writeSet {
             highest = max(highest, CellWord.tid(entry.baseWord))
         }
         let tid = max(highest + 1, epoch << TransactionEngine.tidSequenceBits)
@@ -223,8 +241,12 @@ extension Worker {
                 entry.cell.unlock(word: entry.baseWord)
                 continue
             }
-            if entry.value != 0 && entry.value != entry.baseValue && !entry.ownsValue {
-                precondition(self.isMovedAway(entry.value, except: i), "a value may be moved, not shared")
+            if entry.value != 0 && entry.value != entry.baseValue {
+                precondition(
+                    (entry.ownsValue || self.isMovedAway(entry.value, except: i))
+                        && !self.isInstalledElsewhere(entry.value, except: i),
+                    "a value may be moved, not shared"
+                )
             }
             let expiresAt = entry.value == 0 ? 0 : entry.expiresAt
             entry.cell.store(valueBits: entry.value, expiresAt: expiresAt)
@@ -275,10 +297,14 @@ extension Worker {
         return false
     }
 
-    /// Checks that every cell read is unchanged (or locked by this transaction with the word it read) and that no
-    /// key read as missing has been inserted since.
+    /// Checks that every cell read is unchanged (or locked by this transaction with the word it read), that every
+    /// write entry not locked still has its base (a write that ends unchanged is still a read of its base), and
+    /// that no key read as missing has been inserted since.
     func validateReads() -> Bool {
         if self.doomed { return false }
+        for entry in self.writeSet where !entry.locked {
+            if entry.cell.loadWord() != entry.baseWord { return false }
+        }
         for entry in self.readSet {
             let word = entry.cell.loadWord()
             if word == entry.word { continue }

@@ -91,6 +91,7 @@ extension Worker {
         self.engine.databases[index] = Database.allocate()
         self.accountAllocation(Database.emptyAllocationSize)
         self.engine.generations[index].add(1, ordering: .releasing)
+        self.engine.flushes.add(1, ordering: .releasing)
         self.retire(.database(old))
     }
 }

@@ -137,7 +137,7 @@ extension Worker {
             let shard = self.database.shard(for: hash)
             while true {
                 let fresh = CellWord.lockBit | CellWord.absentBit | self.placeholderTID()
-                let (cell, inserted) = shard.findOrInsert(key, hash: hash, word: fresh, worker: self)
+                let (cell, inserted, _) = shard.findOrInsert(key, hash: hash, word: fresh, worker: self)
                 let before: UInt64
                 if inserted {
                     before = fresh & ~CellWord.lockBit
@@ -232,12 +232,19 @@ extension Worker {
         let hash = self.hash(key)
         let shard = self.database.shard(for: hash)
         while true {
-            let (cell, _) = shard.findOrInsert(
+            let (cell, inserted, before) = shard.findOrInsert(
                 key,
                 hash: hash,
                 word: CellWord.absentBit | self.placeholderTID(),
                 worker: self
             )
+            if inserted {
+                // Our own placeholder is not a phantom: carry our misses in this shard past our insert.
+                for i in self.missSet.indices
+                where self.missSet[i].shard.pointer == shard.pointer && self.missSet[i].version == before {
+                    self.missSet[i].version = before + 1
+                }
+            }
             if !CellWord.isDead(cell.loadWord()) { return cell }
         }
     }

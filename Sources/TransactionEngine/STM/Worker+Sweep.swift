@@ -35,8 +35,8 @@ extension Worker {
                 table.forEachCell { cell in
                     let word = cell.loadWord()
                     if CellWord.isLocked(word) || CellWord.isDead(word) { return }
+                    let tidEpoch = CellWord.tid(word) >> TransactionEngine.tidSequenceBits
                     if CellWord.isAbsent(word) {
-                        let tidEpoch = CellWord.tid(word) >> TransactionEngine.tidSequenceBits
                         guard tidEpoch + 2 < epoch else { return }
                     } else {
                         let expiresAt = cell.pointer.pointee.expiresAt.load(ordering: .relaxed)
@@ -57,7 +57,10 @@ extension Worker {
                         result.expired += 1
                     }
                     let unwatched = cell.pointer.pointee.watchers.load(ordering: .sequentiallyConsistent) == 0
-                    if unwatched {
+                    // A cell is unlinked only once its TID is two epochs old: a new cell for the key then starts
+                    // above it (placeholders take the current epoch), so the key's TIDs never go backwards.
+                    let old = tidEpoch + 2 < epoch
+                    if unwatched && old {
                         cell.unlock(word: CellWord.lockBit | CellWord.deadBit | CellWord.absentBit)
                         if cell.pointer.pointee.watchers.load(ordering: .sequentiallyConsistent) == 0,
                             table.unlink(cell)
@@ -67,10 +70,16 @@ extension Worker {
                             unlinked.append(cell)
                             return
                         }
-                        // A watcher arrived: it waits for the dead word; give it the key back, changed.
+                        // A watcher arrived: it waits for the dead word; give the cell back as it was.
                     }
-                    let tid = max(CellWord.tid(locked) + 1, epoch << TransactionEngine.tidSequenceBits)
-                    cell.unlock(word: tid | CellWord.absentBit | (locked & CellWord.waitersBit))
+                    if absent {
+                        // Nothing changed: an absent cell that stays keeps its word (a WATCH on it stays valid).
+                        cell.unlock(word: locked)
+                    } else {
+                        // The expired value was removed: a new TID, so that a WATCH on the key fails.
+                        let tid = max(CellWord.tid(locked) + 1, epoch << TransactionEngine.tidSequenceBits)
+                        cell.unlock(word: tid | CellWord.absentBit | (locked & CellWord.waitersBit))
+                    }
                 }
             }
             for cell in unlinked {

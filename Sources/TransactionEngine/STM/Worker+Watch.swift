@@ -5,6 +5,9 @@
 package struct WatchToken: Sendable {
     package let database: Int
     let generation: UInt64
+    /// The engine's flush count when taken: while unchanged, the cell has not been freed by FLUSHDB/FLUSHALL
+    /// (SWAPDB moves cells without freeing them), so `unwatch` may touch it.
+    let flushes: UInt64
     let cell: Cell
     let word: UInt64
     /// The key had a live value when watched: it must not have expired by the commit (Redis 7).
@@ -21,9 +24,13 @@ extension Worker {
         self.databaseIndex = index
         self.database = self.engine.database(index)
         let generation = self.engine.generations[index].load(ordering: .acquiring)
+        let flushes = self.engine.flushes.load(ordering: .acquiring)
         while true {
             let cell = self.findOrInsertLive(key)
             cell.pointer.pointee.watchers.add(1, ordering: .sequentiallyConsistent)
+            #if !arch(x86_64)
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            #endif
             let snapshot = cell.snapshot()
             if CellWord.isDead(snapshot.word) {
                 cell.pointer.pointee.watchers.subtract(1, ordering: .sequentiallyConsistent)
@@ -32,6 +39,7 @@ extension Worker {
             return WatchToken(
                 database: index,
                 generation: generation,
+                flushes: flushes,
                 cell: cell,
                 word: snapshot.word,
                 wasLive: snapshot.isLive(now: self.clock.nowMilliseconds())
@@ -43,8 +51,8 @@ extension Worker {
     package func unwatch(_ token: WatchToken) {
         self.pin()
         defer { self.unpin() }
-        // After FLUSHDB/SWAPDB the cell may be gone; its generation says so.
-        guard self.engine.generations[token.database].load(ordering: .acquiring) == token.generation else { return }
+        // After FLUSHDB/FLUSHALL the cell may be freed; the flush count says so.
+        guard self.engine.flushes.load(ordering: .acquiring) == token.flushes else { return }
         token.cell.pointer.pointee.watchers.subtract(1, ordering: .sequentiallyConsistent)
     }
 }

@@ -17,7 +17,8 @@ package final class Worker: @unchecked Sendable {
     let slot: UnsafeMutablePointer<_WorkerSlot>
     let seed: UInt64
     let clock: any EngineClock
-    let databaseCount: Int
+    /// Logical databases in the engine (`SELECT 0..<databaseCount`).
+    package let databaseCount: Int
     let optimisticAttempts: Int
 
     var pinDepth = 0
@@ -93,6 +94,11 @@ package final class Worker: @unchecked Sendable {
         while true {
             let epoch = self.engine.epoch.load(ordering: .relaxed)
             self.slot.pointee.state.store(epoch << 1 | 1, ordering: .sequentiallyConsistent)
+            #if !arch(x86_64)
+            // The pin must be visible before any load that follows (on x86-64 the store above is already a full
+            // barrier); weaker architectures need the fence.
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            #endif
             if self.isExclusiveOwner || self.engine.exclusive.load(ordering: .sequentiallyConsistent) == 0 {
                 break
             }
@@ -237,7 +243,7 @@ struct ReadEntry {
 /// A key read as missing: its shard and the shard's insert count before the lookup.
 struct MissEntry {
     let shard: IndexShard
-    let version: UInt64
+    var version: UInt64
 }
 
 /// A cell the transaction writes or holds locked: its base state and its buffered new state.
