@@ -55,17 +55,21 @@ var package = Package(
         ),
         .target(
             name: "CommandDispatch",
-            dependencies: ["RESPCodec", "TransactionEngine"],
+            dependencies: ["RESPCodec", "TransactionEngine", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .target(
             name: "RESPServer",
-            dependencies: ["RESPCodec", "CommandDispatch"],
+            dependencies: [
+                "RESPCodec", "CommandDispatch", "TransactionEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "weft-server",
-            dependencies: ["RESPServer"],
+            dependencies: ["RESPServer", "RESPCodec", "TransactionEngine"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -77,6 +81,16 @@ var package = Package(
         .testTarget(
             name: "TransactionEngineTests",
             dependencies: ["TransactionEngine", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["RESPServer", "TransactionEngine"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RESPCodecTests",
+            dependencies: ["RESPCodec", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

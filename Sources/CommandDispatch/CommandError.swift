@@ -1,6 +1,4 @@
 /// An error a command returns to its client: a Redis error code and Redis's message text.
-///
-/// The command table and the command families arrive with the server (issue 3).
 package struct CommandError: Error, Equatable, Sendable {
     /// The code that starts the reply (`ERR`, `WRONGTYPE`, `EXECABORT`).
     package var code: String
@@ -14,4 +12,32 @@ package struct CommandError: Error, Equatable, Sendable {
 
     /// The reply line without the leading `-` and trailing CRLF.
     package var replyText: String { "\(self.code) \(self.message)" }
+
+    package static let syntax = CommandError("syntax error")
+    package static let notInteger = CommandError("value is not an integer or out of range")
+    package static let overflow = CommandError("increment or decrement would overflow")
+    package static let databaseOutOfRange = CommandError("DB index is out of range")
+    package static let wrongType = CommandError(
+        code: "WRONGTYPE",
+        "Operation against a key holding the wrong kind of value"
+    )
+
+    /// `wrong number of arguments for 'get' command`
+    package static func wrongArity(_ name: String) -> CommandError {
+        CommandError("wrong number of arguments for '\(name.lowercased())' command")
+    }
+
+    /// `invalid expire time in 'set' command`
+    package static func invalidExpire(_ name: String) -> CommandError {
+        CommandError("invalid expire time in '\(name.lowercased())' command")
+    }
+
+    /// Redis's text for an unknown command: the name and up to the first arguments, each cut to 128 bytes.
+    package static func unknownCommand(_ name: String, arguments: [String]) -> CommandError {
+        var text = "unknown command '\(String(name.prefix(128)))', with args beginning with: "
+        for argument in arguments {
+            text += "'\(String(argument.prefix(128)))' "
+        }
+        return CommandError(text)
+    }
 }

@@ -1,0 +1,22 @@
+/// The state of one client connection that commands read and change (the selected database, the name).
+///
+/// MULTI/WATCH state arrives with the transaction commands.
+package struct ClientSession: Sendable {
+    /// The connection's id (CLIENT ID).
+    package let id: Int64
+    /// The selected database (SELECT).
+    package var database: Int = 0
+    /// Set by QUIT: the server closes the connection once the reply is written.
+    package var closeAfterReply = false
+    /// The RESP version replies use (HELLO).
+    package var protocolVersion = 2
+    /// CLIENT SETNAME / HELLO SETNAME.
+    package var name = ""
+    /// CLIENT SETINFO LIB-NAME / LIB-VER.
+    package var libraryName = ""
+    package var libraryVersion = ""
+
+    package init(id: Int64) {
+        self.id = id
+    }
+}

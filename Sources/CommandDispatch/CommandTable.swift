@@ -1,0 +1,151 @@
+import NIOCore
+import RESPCodec
+import TransactionEngine
+
+/// The command table: every command Weft serves, by lowercase name, and the dispatcher that runs one.
+package struct CommandTable: Sendable {
+    private var commands: [String: CommandSpec] = [:]
+
+    /// The table with every command family registered.
+    package static let standard: CommandTable = {
+        var table = CommandTable()
+        table.register(ConnectionCommands.all)
+        table.register(StringCommands.all)
+        table.register(KeyspaceCommands.all)
+        return table
+    }()
+
+    mutating func register(_ specs: [CommandSpec]) {
+        for spec in specs {
+            precondition(self.commands[spec.name] == nil, "command \(spec.name) registered twice")
+            self.commands[spec.name] = spec
+        }
+    }
+
+    /// The spec of a command name (any case).
+    package func spec(named name: String) -> CommandSpec? {
+        self.commands[name.lowercased()]
+    }
+
+    /// Every command, for COMMAND COUNT and the like.
+    package var count: Int { self.commands.count }
+
+    /// Runs one command and writes its reply (a result or an error) to `reply`.
+    ///
+    /// - Parameter arguments: the command name first; never empty.
+    package func execute(
+        _ arguments: [ByteBuffer],
+        session: inout ClientSession,
+        worker: Worker,
+        reply: inout RESPReplyWriter
+    ) {
+        reply.protocolVersion = session.protocolVersion
+        let name = String(buffer: arguments[0])
+        guard let spec = self.spec(named: name) else {
+            let shown = arguments.dropFirst().prefix(64).map { String(buffer: $0) }
+            reply.error(CommandError.unknownCommand(name, arguments: Array(shown)).replyText)
+            return
+        }
+        guard spec.accepts(argumentCount: arguments.count) else {
+            reply.error(CommandError.wrongArity(spec.name).replyText)
+            return
+        }
+        var context = CommandContext(worker: worker, session: session, arguments: arguments)
+        do {
+            try spec.handler(&context, &reply)
+        } catch {
+            reply.error(error.replyText)
+        }
+        session = context.session
+        reply.protocolVersion = session.protocolVersion
+    }
+}
+
+// MARK: Argument helpers
+
+extension CommandContext {
+    /// Argument `index` as a string (for option names and error texts).
+    package func string(_ index: Int) -> String {
+        String(buffer: self.arguments[index])
+    }
+
+    /// Argument `index` compared with an uppercase option name, ignoring case.
+    package func argument(_ index: Int, is option: String) -> Bool {
+        self.arguments[index].withUnsafeReadableBytes { bytes in
+            guard bytes.count == option.utf8.count else { return false }
+            for (byte, expected) in zip(bytes, option.utf8) {
+                let upper = byte >= 97 && byte <= 122 ? byte - 32 : byte
+                if upper != expected { return false }
+            }
+            return true
+        }
+    }
+
+    /// Argument `index` as a 64-bit integer, parsed as Redis's string2ll does.
+    package func integer(_ index: Int) throws(CommandError) -> Int64 {
+        guard let value = RedisInteger.parse(self.arguments[index]) else { throw .notInteger }
+        return value
+    }
+
+    /// Calls `body` with the bytes of argument `index` (a key or a value).
+    package func withBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try self.arguments[index].withUnsafeReadableBytes(body)
+    }
+
+    /// Calls `body` with stable raw buffers for the arguments at `indices`, valid until it returns (what a
+    /// multi-key transaction needs for its declared keys).
+    package func withKeys<R>(_ indices: some Sequence<Int>, _ body: ([KeyBytes]) throws -> R) rethrows -> R {
+        let positions = Array(indices)
+        let total = positions.reduce(0) { $0 + self.arguments[$1].readableBytes }
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
+        defer { storage.deallocate() }
+        var keys: [KeyBytes] = []
+        keys.reserveCapacity(positions.count)
+        var offset = 0
+        for position in positions {
+            self.arguments[position].withUnsafeReadableBytes { bytes in
+                if !bytes.isEmpty {
+                    (storage + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                }
+                keys.append(KeyBytes(start: storage + offset, count: bytes.count))
+                offset += bytes.count
+            }
+        }
+        return try body(keys)
+    }
+}
+
+/// Redis's integer syntax (string2ll): an optional '-', digits, no leading zeros, no '+', no spaces, in range.
+package enum RedisInteger {
+    package static func parse(_ buffer: ByteBuffer) -> Int64? {
+        buffer.withUnsafeReadableBytes { self.parse($0) }
+    }
+
+    package static func parse(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        if bytes.count == 1 && bytes[0] == 48 { return 0 }
+        var index = 0
+        let negative = bytes[0] == 45
+        if negative {
+            index = 1
+            guard bytes.count > 1 else { return nil }
+        }
+        guard bytes[index] >= 49 && bytes[index] <= 57 else { return nil }
+        var magnitude: UInt64 = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte >= 48 && byte <= 57 else { return nil }
+            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - 48))
+            guard !overflow1 && !overflow2 else { return nil }
+            magnitude = sum
+            index += 1
+        }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { return nil }
+        return Int64(magnitude)
+    }
+}

@@ -1,0 +1,96 @@
+"""redis-py against weft-server: the commands served so far, as a Redis user calls them."""
+import subprocess
+
+import pytest
+import redis
+
+
+def test_ping_echo_select(r):
+    assert r.ping() is True
+    assert r.echo("hello") == "hello"
+    r.set("k", "db0")
+    r.execute_command("SELECT", 1)
+    assert r.get("k") is None
+    r.execute_command("SELECT", 0)
+    assert r.get("k") == "db0"
+
+
+def test_set_options(r):
+    assert r.set("s", "v") is True
+    assert r.set("s", "w", nx=True) is None
+    assert r.set("s", "w", xx=True, get=True) == "v"
+    assert r.set("t", "x", ex=100) is True
+    assert 99 <= r.ttl("t") <= 100
+    assert r.set("t", "y", keepttl=True) is True
+    assert r.ttl("t") > 0
+    assert r.pttl("nope") == -2
+    with pytest.raises(redis.ResponseError, match="invalid expire time in 'set' command"):
+        r.set("t", "x", ex=0)
+
+
+def test_counters(r):
+    assert r.incr("n") == 1
+    assert r.incrby("n", 10) == 11
+    assert r.decr("n") == 10
+    assert r.decrby("n", 3) == 7
+    r.set("big", 2**63 - 1)
+    with pytest.raises(redis.ResponseError, match="increment or decrement would overflow"):
+        r.incr("big")
+    r.set("word", "abc")
+    with pytest.raises(redis.ResponseError, match="value is not an integer or out of range"):
+        r.incr("word")
+
+
+def test_multi_key(r):
+    assert r.mset({"a": "1", "b": "2"}) is True
+    assert r.mget("a", "x", "b") == ["1", None, "2"]
+    assert r.exists("a", "b", "x") == 2
+    assert r.delete("a", "x") == 1
+    assert r.dbsize() == 1
+    assert r.flushdb() is True
+    assert r.dbsize() == 0
+
+
+def test_strings(r):
+    assert r.append("s", "Hello ") == 6
+    assert r.append("s", "World") == 11
+    assert r.strlen("s") == 11
+    assert r.getdel("s") == "Hello World"
+    assert r.getdel("s") is None
+    assert r.setnx("s", "1") is True
+    assert r.setnx("s", "2") is False
+
+
+def test_binary_values(server):
+    client = redis.Redis(port=server)
+    value = bytes(range(256)) * 4
+    client.set(b"\x00bin\r\n", value)
+    assert client.get(b"\x00bin\r\n") == value
+
+
+def test_pipeline(r):
+    pipe = r.pipeline(transaction=False)
+    for i in range(1000):
+        pipe.incr("p")
+    results = pipe.execute()
+    assert results == list(range(1, 1001))
+
+
+def test_errors(r):
+    with pytest.raises(redis.ResponseError, match="unknown command 'NOSUCH'"):
+        r.execute_command("NOSUCH", "x")
+    with pytest.raises(redis.ResponseError, match="wrong number of arguments for 'get' command"):
+        r.execute_command("GET")
+
+
+def test_redis_cli(server):
+    def cli(*args):
+        return subprocess.run(
+            ["redis-cli", "-p", str(server), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    assert cli("PING") == "PONG"
+    assert cli("SET", "cli", "value") == "OK"
+    assert cli("GET", "cli") == "value"
+    assert cli("INCR", "cli-n") == "1"
+    assert cli("NOSUCH").startswith("ERR unknown command 'NOSUCH'")
