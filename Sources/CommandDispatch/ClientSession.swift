@@ -1,6 +1,8 @@
-/// The state of one client connection that commands read and change (the selected database, the name).
-///
-/// MULTI/WATCH state arrives with the transaction commands.
+import NIOCore
+import TransactionEngine
+
+/// The state of one client connection that commands read and change: the selected database, the name, the
+/// protocol version, and MULTI/WATCH state.
 package struct ClientSession: Sendable {
     /// The connection's id (CLIENT ID).
     package let id: Int64
@@ -15,6 +17,14 @@ package struct ClientSession: Sendable {
     /// CLIENT SETINFO LIB-NAME / LIB-VER.
     package var libraryName = ""
     package var libraryVersion = ""
+    /// Between MULTI and EXEC/DISCARD.
+    package var inMulti = false
+    /// A command was rejected while queuing: EXEC answers EXECABORT.
+    package var multiFailed = false
+    /// Commands queued by MULTI, each with its arguments.
+    package var queued: [[ByteBuffer]] = []
+    /// WATCH tokens, released by EXEC, DISCARD, UNWATCH and the connection's end.
+    package var watches: [WatchToken] = []
 
     package init(id: Int64) {
         self.id = id

@@ -8,6 +8,10 @@ package struct CommandContext {
     package let worker: Worker
     package var session: ClientSession
     package let arguments: [ByteBuffer]
+    /// Set while the command runs inside EXEC: it then reads and writes through this transaction.
+    package var transaction: Transaction? = nil
+    /// Set while the command runs inside an EXEC that holds the exclusive gate (one with FLUSHDB/FLUSHALL).
+    package var exclusive: ExclusiveTransaction? = nil
 
     /// The command's name as the client sent it, lowercased (for error texts).
     package var name: String {
@@ -27,6 +31,10 @@ package struct CommandSpec: Sendable {
         package static let readonly = Flags(rawValue: 1 << 1)
         package static let fast = Flags(rawValue: 1 << 2)
         package static let admin = Flags(rawValue: 1 << 3)
+        /// Runs alone (FLUSHDB, FLUSHALL): an EXEC that queues it runs under the exclusive gate.
+        package static let exclusive = Flags(rawValue: 1 << 4)
+        /// Not queued by MULTI: runs at once (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+        package static let noQueue = Flags(rawValue: 1 << 5)
     }
 
     package typealias Handler = @Sendable (inout CommandContext, inout RESPReplyWriter) throws(CommandError) -> Void
@@ -56,6 +64,14 @@ package struct CommandSpec: Sendable {
         self.lastKey = keys.last
         self.keyStep = keys.step
         self.handler = handler
+    }
+
+    /// The positions of the key arguments in a call with `count` arguments.
+    package func keyPositions(argumentCount count: Int) -> [Int] {
+        guard self.firstKey > 0, self.keyStep > 0, count > self.firstKey else { return [] }
+        let last = self.lastKey < 0 ? count + self.lastKey : min(self.lastKey, count - 1)
+        guard last >= self.firstKey else { return [] }
+        return Array(stride(from: self.firstKey, through: last, by: self.keyStep))
     }
 
     /// True when `count` arguments (name included) satisfy the arity.

@@ -12,6 +12,8 @@ package struct CommandTable: Sendable {
         table.register(ConnectionCommands.all)
         table.register(StringCommands.all)
         table.register(KeyspaceCommands.all)
+        table.register(TransactionCommands.all)
+        table.register([TransactionCommands.exec(table: table)])
         return table
     }()
 
@@ -30,27 +32,41 @@ package struct CommandTable: Sendable {
     /// Every command, for COMMAND COUNT and the like.
     package var count: Int { self.commands.count }
 
-    /// Runs one command and writes its reply (a result or an error) to `reply`.
+    /// Runs one command and writes its reply (a result or an error) to `reply`; between MULTI and EXEC, queues it.
     ///
-    /// - Parameter arguments: the command name first; never empty.
+    /// - Parameters:
+    ///   - arguments: the command name first; never empty.
+    ///   - transaction: EXEC's transaction, when the command runs inside EXEC.
+    ///   - exclusive: EXEC's exclusive transaction, when the EXEC holds the exclusive gate.
     package func execute(
         _ arguments: [ByteBuffer],
         session: inout ClientSession,
         worker: Worker,
-        reply: inout RESPReplyWriter
+        reply: inout RESPReplyWriter,
+        transaction: Transaction? = nil,
+        exclusive: ExclusiveTransaction? = nil
     ) {
         reply.protocolVersion = session.protocolVersion
         let name = String(buffer: arguments[0])
         guard let spec = self.spec(named: name) else {
             let shown = arguments.dropFirst().prefix(64).map { String(buffer: $0) }
             reply.error(CommandError.unknownCommand(name, arguments: Array(shown)).replyText)
+            if session.inMulti { session.multiFailed = true }
             return
         }
         guard spec.accepts(argumentCount: arguments.count) else {
             reply.error(CommandError.wrongArity(spec.name).replyText)
+            if session.inMulti { session.multiFailed = true }
+            return
+        }
+        if session.inMulti && !spec.flags.contains(.noQueue) {
+            session.queued.append(arguments)
+            reply.simple("QUEUED")
             return
         }
         var context = CommandContext(worker: worker, session: session, arguments: arguments)
+        context.transaction = transaction
+        context.exclusive = exclusive
         do {
             try spec.handler(&context, &reply)
         } catch {
@@ -147,5 +163,44 @@ package enum RedisInteger {
         }
         guard magnitude <= UInt64(Int64.max) else { return nil }
         return Int64(magnitude)
+    }
+}
+
+// MARK: Running against the engine
+
+extension CommandContext {
+    /// Runs `body` on the key at `index`: in EXEC's transaction if there is one, else in a single-key locked
+    /// transaction (which never aborts).
+    package func write<R>(_ index: Int, _ body: (Transaction, KeyBytes) -> R) -> R {
+        self.withBytes(index) { key in
+            if let transaction = self.transaction { return body(transaction, key) }
+            return self.worker.run(database: self.session.database, key: key) { tx in body(tx, key) }.result
+        }
+    }
+
+    /// Reads the key at `index`: in EXEC's transaction if there is one, else through the lock-free read.
+    package func read<R>(_ index: Int, _ body: (Entry?) -> R) -> R {
+        self.withBytes(index) { key in
+            if let transaction = self.transaction { return body(transaction.get(key)) }
+            return self.worker.get(database: self.session.database, key: key, body)
+        }
+    }
+
+    /// Runs `body` over the keys at `indices` as one transaction: EXEC's, or an optimistic one of its own.
+    /// `body` may run more than once; it must reset whatever it writes outside the transaction.
+    package func transact<R>(_ indices: some Sequence<Int>, _ body: (Transaction, [KeyBytes]) -> R) -> R {
+        self.withKeys(indices) { keys in
+            if let transaction = self.transaction { return body(transaction, keys) }
+            return self.worker.run(database: self.session.database, keys: keys) { tx in body(tx, keys) }.result
+        }
+    }
+
+    /// Runs `body` alone: with EXEC's exclusive transaction if there is one, else under the exclusive gate.
+    package func exclusively(_ body: (ExclusiveTransaction) -> Void) {
+        if let exclusive = self.exclusive {
+            body(exclusive)
+        } else {
+            self.worker.runExclusive(body)
+        }
     }
 }

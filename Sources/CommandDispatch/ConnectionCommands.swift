@@ -24,9 +24,10 @@ enum ConnectionCommands {
             let index = try context.integer(1)
             guard index >= 0 && index < Int64(context.worker.databaseCount) else { throw .databaseOutOfRange }
             context.session.database = Int(index)
+            context.transaction?.select(database: Int(index))
             reply.simple("OK")
         },
-        CommandSpec("quit", arity: -1, flags: [.fast]) { context, reply in
+        CommandSpec("quit", arity: -1, flags: [.fast, .noQueue]) { context, reply in
             context.session.closeAfterReply = true
             reply.simple("OK")
         },

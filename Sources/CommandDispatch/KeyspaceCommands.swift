@@ -13,25 +13,23 @@ enum KeyspaceCommands {
         },
         CommandSpec("exists", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1)) { context, reply in
             let count = context.arguments.count - 1
-            let found = context.withKeys(1...count) { keys in
-                context.worker.run(database: context.session.database, keys: keys) { tx in
-                    keys.reduce(Int64(0)) { $0 + (tx.exists($1) ? 1 : 0) }
-                }.result
+            let found = context.transact(1...count) { tx, keys in
+                keys.reduce(Int64(0)) { $0 + (tx.exists($1) ? 1 : 0) }
             }
             reply.integer(found)
         },
         CommandSpec("dbsize", arity: 1, flags: [.readonly, .fast]) { context, reply in
             reply.integer(Int64(context.worker.keyCount(database: context.session.database)))
         },
-        CommandSpec("flushdb", arity: -1, flags: [.write]) { context, reply throws(CommandError) in
+        CommandSpec("flushdb", arity: -1, flags: [.write, .exclusive]) { context, reply throws(CommandError) in
             try KeyspaceCommands.checkFlushOptions(context)
             let database = context.session.database
-            context.worker.runExclusive { ex in ex.flushDatabase(database) }
+            context.exclusively { ex in ex.flushDatabase(database) }
             reply.simple("OK")
         },
-        CommandSpec("flushall", arity: -1, flags: [.write]) { context, reply throws(CommandError) in
+        CommandSpec("flushall", arity: -1, flags: [.write, .exclusive]) { context, reply throws(CommandError) in
             try KeyspaceCommands.checkFlushOptions(context)
-            context.worker.runExclusive { ex in ex.flushAll() }
+            context.exclusively { ex in ex.flushAll() }
             reply.simple("OK")
         },
         CommandSpec("ttl", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
@@ -45,16 +43,11 @@ enum KeyspaceCommands {
     /// Deletes every key argument in one transaction; returns how many existed.
     static func delete(_ context: inout CommandContext) -> Int64 {
         let count = context.arguments.count - 1
-        let database = context.session.database
         if count == 1 {
-            return context.withBytes(1) { key in
-                context.worker.run(database: database, key: key) { tx in tx.delete(key) ? 1 : 0 }.result
-            }
+            return context.write(1) { tx, key in tx.delete(key) ? 1 : 0 }
         }
-        return context.withKeys(1...count) { keys in
-            context.worker.run(database: database, keys: keys) { tx in
-                keys.reduce(Int64(0)) { $0 + (tx.delete($1) ? 1 : 0) }
-            }.result
+        return context.transact(1...count) { tx, keys in
+            keys.reduce(Int64(0)) { $0 + (tx.delete($1) ? 1 : 0) }
         }
     }
 
@@ -68,13 +61,11 @@ enum KeyspaceCommands {
 
     /// TTL/PTTL: -2 when the key is missing, -1 when it has no expiry, else the time left (TTL rounds).
     static func timeToLive(_ context: CommandContext, milliseconds: Bool) -> Int64 {
-        context.withBytes(1) { key in
-            context.worker.run(database: context.session.database, keys: [key]) { tx -> Int64 in
-                guard let entry = tx.get(key) else { return -2 }
-                guard entry.expiresAt != 0 else { return -1 }
-                let left = max(0, entry.expiresAt - tx.now)
-                return milliseconds ? left : (left + 500) / 1000
-            }.result
+        context.transact([1]) { tx, keys -> Int64 in
+            guard let entry = tx.get(keys[0]) else { return -2 }
+            guard entry.expiresAt != 0 else { return -1 }
+            let left = max(0, entry.expiresAt - tx.now)
+            return milliseconds ? left : (left + 500) / 1000
         }
     }
 }

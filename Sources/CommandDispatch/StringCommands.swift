@@ -8,61 +8,49 @@ import TransactionEngine
 enum StringCommands {
     static let all: [CommandSpec] = [
         CommandSpec("get", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
-            context.withBytes(1) { key in
-                context.worker.get(database: context.session.database, key: key) { entry in
-                    if let entry { reply.bulk(entry.value.bytes) } else { reply.null() }
-                }
+            context.read(1) { entry in
+                if let entry { reply.bulk(entry.value.bytes) } else { reply.null() }
             }
         },
         CommandSpec("set", arity: -3, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
             try StringCommands.set(&context, &reply)
         },
         CommandSpec("setnx", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
-            let stored = context.withBytes(1) { key in
-                context.withBytes(2) { value in
-                    context.worker.run(database: context.session.database, key: key) { tx -> Bool in
-                        guard tx.get(key) == nil else { return false }
-                        tx.setString(key, value)
-                        return true
-                    }.result
-                }
+            let stored = context.write(1) { tx, key -> Bool in
+                guard tx.get(key) == nil else { return false }
+                context.withBytes(2) { value in tx.setString(key, value) }
+                return true
             }
             reply.integer(stored ? 1 : 0)
         },
         CommandSpec("getdel", arity: 2, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
-            context.withBytes(1) { key -> Void in
-                context.worker.run(database: context.session.database, key: key) { tx in
-                    if let entry = tx.get(key) {
-                        reply.bulk(entry.value.bytes)
-                        tx.delete(key)
-                    } else {
-                        reply.null()
-                    }
+            context.write(1) { tx, key in
+                if let entry = tx.get(key) {
+                    reply.bulk(entry.value.bytes)
+                    tx.delete(key)
+                } else {
+                    reply.null()
                 }
             }
         },
         CommandSpec("mget", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1)) { context, reply in
             let count = context.arguments.count - 1
             let mark = reply.buffer.writerIndex
-            context.withKeys(1...count) { keys -> Void in
-                context.worker.run(database: context.session.database, keys: keys) { tx in
-                    // A re-run writes the reply again from the start.
-                    reply.buffer.moveWriterIndex(to: mark)
-                    reply.arrayHeader(count)
-                    for key in keys {
-                        if let entry = tx.get(key) { reply.bulk(entry.value.bytes) } else { reply.null() }
-                    }
+            context.transact(1...count) { tx, keys in
+                // A re-run writes the reply again from the start.
+                reply.buffer.moveWriterIndex(to: mark)
+                reply.arrayHeader(count)
+                for key in keys {
+                    if let entry = tx.get(key) { reply.bulk(entry.value.bytes) } else { reply.null() }
                 }
             }
         },
         CommandSpec("mset", arity: -3, flags: [.write], keys: (1, -1, 2)) { context, reply throws(CommandError) in
             guard context.arguments.count % 2 == 1 else { throw .wrongArity("mset") }
             let pairs = (context.arguments.count - 1) / 2
-            context.withKeys((0..<pairs).map { 1 + 2 * $0 }) { keys -> Void in
-                context.worker.run(database: context.session.database, keys: keys) { tx in
-                    for (i, key) in keys.enumerated() {
-                        context.withBytes(2 + 2 * i) { value in tx.setString(key, value) }
-                    }
+            context.transact((0..<pairs).map { 1 + 2 * $0 }) { tx, keys in
+                for (i, key) in keys.enumerated() {
+                    context.withBytes(2 + 2 * i) { value in tx.setString(key, value) }
                 }
             }
             reply.simple("OK")
@@ -87,32 +75,28 @@ enum StringCommands {
             reply.integer(try StringCommands.increment(&context, by: -delta))
         },
         CommandSpec("append", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
-            let length = context.withBytes(1) { key in
+            let length = context.write(1) { tx, key -> Int in
                 context.withBytes(2) { suffix in
-                    context.worker.run(database: context.session.database, key: key) { tx -> Int in
-                        let current = tx.get(key)?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-                        let total = current.count + suffix.count
-                        tx.setString(key, count: total, expiry: .keep) { out in
-                            if !current.isEmpty {
-                                out.baseAddress!.copyMemory(from: current.baseAddress!, byteCount: current.count)
-                            }
-                            if !suffix.isEmpty {
-                                (out.baseAddress! + current.count).copyMemory(
-                                    from: suffix.baseAddress!,
-                                    byteCount: suffix.count
-                                )
-                            }
+                    let current = tx.get(key)?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                    let total = current.count + suffix.count
+                    tx.setString(key, count: total, expiry: .keep) { out in
+                        if !current.isEmpty {
+                            out.baseAddress!.copyMemory(from: current.baseAddress!, byteCount: current.count)
                         }
-                        return total
-                    }.result
+                        if !suffix.isEmpty {
+                            (out.baseAddress! + current.count).copyMemory(
+                                from: suffix.baseAddress!,
+                                byteCount: suffix.count
+                            )
+                        }
+                    }
+                    return total
                 }
             }
             reply.integer(Int64(length))
         },
         CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
-            let length = context.withBytes(1) { key in
-                context.worker.get(database: context.session.database, key: key) { $0?.value.count ?? 0 }
-            }
+            let length = context.read(1) { $0?.value.count ?? 0 }
             reply.integer(Int64(length))
         },
     ]
@@ -148,39 +132,35 @@ enum StringCommands {
             }
             index += 1
         }
-        let database = context.session.database
-        let worker = context.worker
-        let outcome: Result<Void, CommandError> = context.withBytes(1) { key in
-            context.withBytes(2) { value in
-                worker.run(database: database, key: key) { tx -> Result<Void, CommandError> in
-                    let old = tx.get(key)
-                    let proceed: Bool
-                    switch condition {
-                    case .always: proceed = true
-                    case .ifMissing: proceed = old == nil
-                    case .ifPresent: proceed = old != nil
-                    }
-                    let newExpiry: Expiry
-                    switch expiry {
-                    case .none: newExpiry = .none
-                    case .keep: newExpiry = .keep
-                    case .absolute(let at): newExpiry = .at(at)
-                    case .relative(let delta):
-                        let (at, overflow) = tx.now.addingReportingOverflow(delta)
-                        guard !overflow else { return .failure(.invalidExpire("set")) }
-                        newExpiry = .at(at)
-                    }
-                    if returnOld {
-                        if let old { reply.bulk(old.value.bytes) } else { reply.null() }
-                    }
-                    if proceed {
-                        tx.setString(key, value, expiry: newExpiry)
-                    }
-                    if !returnOld {
-                        if proceed { reply.simple("OK") } else { reply.null() }
-                    }
-                    return .success(())
-                }.result
+        let outcome: Result<Void, CommandError> = context.write(1) { tx, key in
+            context.withBytes(2) { value -> Result<Void, CommandError> in
+                let old = tx.get(key)
+                let proceed: Bool
+                switch condition {
+                case .always: proceed = true
+                case .ifMissing: proceed = old == nil
+                case .ifPresent: proceed = old != nil
+                }
+                let newExpiry: Expiry
+                switch expiry {
+                case .none: newExpiry = .none
+                case .keep: newExpiry = .keep
+                case .absolute(let at): newExpiry = .at(at)
+                case .relative(let delta):
+                    let (at, overflow) = tx.now.addingReportingOverflow(delta)
+                    guard !overflow else { return .failure(.invalidExpire("set")) }
+                    newExpiry = .at(at)
+                }
+                if returnOld {
+                    if let old { reply.bulk(old.value.bytes) } else { reply.null() }
+                }
+                if proceed {
+                    tx.setString(key, value, expiry: newExpiry)
+                }
+                if !returnOld {
+                    if proceed { reply.simple("OK") } else { reply.null() }
+                }
+                return .success(())
             }
         }
         if case .failure(let error) = outcome { throw error }
@@ -197,21 +177,17 @@ enum StringCommands {
 
     /// INCR, DECR, INCRBY, DECRBY: the stored string must be a Redis integer; the TTL is kept.
     static func increment(_ context: inout CommandContext, by delta: Int64) throws(CommandError) -> Int64 {
-        let database = context.session.database
-        let worker = context.worker
-        let result: Result<Int64, CommandError> = context.withBytes(1) { key in
-            worker.run(database: database, key: key) { tx -> Result<Int64, CommandError> in
-                var current: Int64 = 0
-                if let entry = tx.get(key) {
-                    guard let parsed = RedisInteger.parse(entry.value.bytes) else { return .failure(.notInteger) }
-                    current = parsed
-                }
-                let (next, overflow) = current.addingReportingOverflow(delta)
-                guard !overflow else { return .failure(.overflow) }
-                var digits = String(next)
-                digits.withUTF8 { tx.setString(key, UnsafeRawBufferPointer($0), expiry: .keep) }
-                return .success(next)
-            }.result
+        let result: Result<Int64, CommandError> = context.write(1) { tx, key in
+            var current: Int64 = 0
+            if let entry = tx.get(key) {
+                guard let parsed = RedisInteger.parse(entry.value.bytes) else { return .failure(.notInteger) }
+                current = parsed
+            }
+            let (next, overflow) = current.addingReportingOverflow(delta)
+            guard !overflow else { return .failure(.overflow) }
+            var digits = String(next)
+            digits.withUTF8 { tx.setString(key, UnsafeRawBufferPointer($0), expiry: .keep) }
+            return .success(next)
         }
         return try result.get()
     }

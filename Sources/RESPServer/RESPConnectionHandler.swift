@@ -57,11 +57,17 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
         }
         if self.closing {
-            context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete {
-                _ in
-                context.close(promise: nil)
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let empty = context.channel.allocator.buffer(capacity: 0)
+            context.writeAndFlush(self.wrapOutboundOut(empty)).whenComplete { _ in
+                bound.value.close(promise: nil)
             }
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        TransactionCommands.releaseWatches(&self.session, worker: self.worker)
+        context.fireChannelInactive()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

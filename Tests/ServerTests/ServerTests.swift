@@ -7,6 +7,7 @@ import TransactionEngine
 /// A server on an ephemeral port, in process, for one test.
 final class TestServer: @unchecked Sendable {
     let server: RESPServer
+    let engine: TransactionEngine
     let port: Int
 
     init(ioThreads: Int = 2) throws {
@@ -14,7 +15,8 @@ final class TestServer: @unchecked Sendable {
         configuration.bind = ["127.0.0.1"]
         configuration.port = 0
         configuration.ioThreads = ioThreads
-        self.server = RESPServer(configuration: configuration, engine: TransactionEngine())
+        self.engine = TransactionEngine()
+        self.server = RESPServer(configuration: configuration, engine: self.engine)
         self.port = try self.server.start()
     }
 

@@ -94,3 +94,44 @@ def test_redis_cli(server):
     assert cli("GET", "cli") == "value"
     assert cli("INCR", "cli-n") == "1"
     assert cli("NOSUCH").startswith("ERR unknown command 'NOSUCH'")
+
+
+def test_transaction_pipeline(r):
+    pipe = r.pipeline(transaction=True)
+    pipe.set("t", "1").incr("t").get("t")
+    assert pipe.execute() == [True, 2, "2"]
+
+
+def test_watch_retry_helper(r):
+    r.set("balance", "100")
+
+    def spend(pipe):
+        balance = int(pipe.get("balance"))
+        pipe.multi()
+        pipe.set("balance", balance - 30)
+
+    r.transaction(spend, "balance")
+    assert r.get("balance") == "70"
+
+
+def test_watch_conflict(server, r):
+    other = redis.Redis(port=server, decode_responses=True)
+    r.set("w", "1")
+    with r.pipeline() as pipe:
+        pipe.watch("w")
+        other.set("w", "1")  # the same value still counts as a write
+        pipe.multi()
+        pipe.set("w", "mine")
+        with pytest.raises(redis.WatchError):
+            pipe.execute()
+    assert r.get("w") == "1"
+    other.close()
+
+
+def test_execabort(r):
+    pipe = r.pipeline(transaction=True)
+    pipe.set("a", "1")
+    pipe.execute_command("SET", "onlykey")
+    with pytest.raises(redis.ResponseError):
+        pipe.execute()
+    assert r.get("a") is None

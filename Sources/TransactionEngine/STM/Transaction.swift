@@ -32,6 +32,14 @@ package struct Transaction {
     /// The database this transaction runs in.
     package var database: Int { self.worker.databaseIndex }
 
+    /// Moves the transaction to database `index` for the reads and writes that follow (SELECT inside MULTI).
+    /// Writes already buffered stay in their databases.
+    package func select(database index: Int) {
+        precondition(index >= 0 && index < self.worker.databaseCount, "database index out of range")
+        self.worker.databaseIndex = index
+        self.worker.database = self.worker.engine.database(index)
+    }
+
     /// The transaction's time in Unix milliseconds, fixed at its first use.
     package var now: Int64 { self.worker.transactionNow() }
 

@@ -44,6 +44,7 @@ extension Worker {
             let absent = CellWord.isAbsent(snapshot.word) || snapshot.word == 0
             var entry = WriteEntry(
                 cell: cell,
+                databaseIndex: self.databaseIndex,
                 baseWord: snapshot.word,
                 baseValue: absent ? 0 : snapshot.value,
                 baseExpiresAt: absent ? 0 : snapshot.expiresAt,
@@ -253,22 +254,22 @@ extension Worker {
             let word = tid | (entry.value == 0 ? CellWord.absentBit : 0) | (entry.baseWord & CellWord.waitersBit)
             entry.cell.unlock(word: word)
             if entry.baseValue == 0 && entry.value != 0 {
-                self.database.adjustKeyCount(by: 1, stripe: self.slotIndex)
+                self.engine.databases[entry.databaseIndex].adjustKeyCount(by: 1, stripe: self.slotIndex)
             } else if entry.baseValue != 0 && entry.value == 0 {
-                self.database.adjustKeyCount(by: -1, stripe: self.slotIndex)
+                self.engine.databases[entry.databaseIndex].adjustKeyCount(by: -1, stripe: self.slotIndex)
             }
             let key = entry.cell.key
             if entry.value == 0 {
-                self.record.appendDelete(database: self.databaseIndex, key: key)
+                self.record.appendDelete(database: entry.databaseIndex, key: key)
             } else if entry.value != entry.baseValue {
                 self.record.appendPut(
-                    database: self.databaseIndex,
+                    database: entry.databaseIndex,
                     key: key,
                     value: Value(bits: entry.value)!,
                     expiresAt: expiresAt
                 )
             } else {
-                self.record.appendExpire(database: self.databaseIndex, key: key, expiresAt: expiresAt)
+                self.record.appendExpire(database: entry.databaseIndex, key: key, expiresAt: expiresAt)
             }
             if let old = Value(bits: entry.baseValue), entry.baseValue != entry.value,
                 !self.isInstalledElsewhere(entry.baseValue, except: i)

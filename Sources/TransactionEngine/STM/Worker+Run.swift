@@ -59,7 +59,7 @@ extension Worker {
         watching: Bool,
         _ body: (Transaction) throws(E) -> R
     ) throws(E) -> Committed<R>? {
-        precondition(!self.isExclusiveOwner, "a transaction inside an exclusive transaction")
+        // Inside an exclusive transaction a normal one may run too: nobody else runs, so it is trivially isolated.
         self.pin()
         defer { self.unpin() }
         self.databaseIndex = index
@@ -157,6 +157,7 @@ extension Worker {
                     self.addWriteEntry(
                         WriteEntry(
                             cell: cell,
+                            databaseIndex: self.databaseIndex,
                             baseWord: 0,
                             baseValue: 0,
                             baseExpiresAt: 0,
@@ -190,6 +191,7 @@ extension Worker {
     private func appendLockedEntry(cell: Cell, word: UInt64) {
         var entry = WriteEntry(
             cell: cell,
+            databaseIndex: self.databaseIndex,
             baseWord: 0,
             baseValue: 0,
             baseExpiresAt: 0,

@@ -249,6 +249,8 @@ struct MissEntry {
 /// A cell the transaction writes or holds locked: its base state and its buffered new state.
 struct WriteEntry {
     let cell: Cell
+    /// The database the key is in (a transaction may SELECT between commands).
+    let databaseIndex: Int
     /// The word the new state is based on, without the lock bit.
     var baseWord: UInt64
     var baseValue: UInt

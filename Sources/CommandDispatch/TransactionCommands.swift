@@ -1,0 +1,169 @@
+import NIOCore
+import RESPCodec
+import TransactionEngine
+
+/// MULTI, EXEC, DISCARD, WATCH, UNWATCH (redis `src/multi.c`).
+///
+/// EXEC runs every queued command as one engine transaction: optimistic, re-run invisibly on conflict, with the
+/// WATCH tokens validated under the commit's locks. An EXEC that queued FLUSHDB or FLUSHALL runs under the
+/// exclusive gate instead, each command in turn, which nobody else can interleave with.
+package enum TransactionCommands {
+    static let all: [CommandSpec] = [
+        CommandSpec("multi", arity: 1, flags: [.fast, .noQueue]) { context, reply throws(CommandError) in
+            guard !context.session.inMulti else { throw CommandError("MULTI calls can not be nested") }
+            context.session.inMulti = true
+            context.session.multiFailed = false
+            context.session.queued = []
+            reply.simple("OK")
+        },
+        CommandSpec("discard", arity: 1, flags: [.fast, .noQueue]) { context, reply throws(CommandError) in
+            guard context.session.inMulti else { throw CommandError("DISCARD without MULTI") }
+            TransactionCommands.endMulti(&context)
+            reply.simple("OK")
+        },
+        CommandSpec("watch", arity: -2, flags: [.fast, .noQueue], keys: (1, -1, 1)) {
+            context,
+            reply throws(CommandError) in
+            guard !context.session.inMulti else { throw CommandError("WATCH inside MULTI is not allowed") }
+            for index in 1..<context.arguments.count {
+                let token = context.withBytes(index) { key in
+                    context.worker.watch(database: context.session.database, key: key)
+                }
+                context.session.watches.append(token)
+            }
+            reply.simple("OK")
+        },
+        CommandSpec("unwatch", arity: 1, flags: [.fast]) { context, reply in
+            TransactionCommands.releaseWatches(&context.session, worker: context.worker)
+            reply.simple("OK")
+        },
+    ]
+
+    /// Registered apart because EXEC needs the table to run the queued commands.
+    static func exec(table: CommandTable) -> CommandSpec {
+        CommandSpec("exec", arity: 1, flags: [.noQueue]) { context, reply throws(CommandError) in
+            guard context.session.inMulti else { throw CommandError("EXEC without MULTI") }
+            let queued = context.session.queued
+            let failed = context.session.multiFailed
+            let watches = context.session.watches
+            TransactionCommands.endMulti(&context)
+            if failed {
+                throw CommandError(code: "EXECABORT", "Transaction discarded because of previous errors.")
+            }
+            if queued.contains(where: { table.spec(named: String(buffer: $0[0]))?.flags.contains(.exclusive) ?? false })
+            {
+                TransactionCommands.execExclusively(queued, watches, table, &context, &reply)
+            } else {
+                TransactionCommands.execOptimistically(queued, watches, table, &context, &reply)
+            }
+        }
+    }
+
+    private static func execOptimistically(
+        _ queued: [[ByteBuffer]],
+        _ watches: [WatchToken],
+        _ table: CommandTable,
+        _ context: inout CommandContext,
+        _ reply: inout RESPReplyWriter
+    ) {
+        // Declare the keys that the commands name in the database they start in, for the fallback to locking.
+        let start = context.session
+        var positions: [(command: Int, argument: Int)] = []
+        var database = start.database
+        for (i, arguments) in queued.enumerated() {
+            guard let spec = table.spec(named: String(buffer: arguments[0])) else { continue }
+            if spec.name == "select", let index = RedisInteger.parse(arguments[1]) { database = Int(index) }
+            guard database == start.database else { continue }
+            for position in spec.keyPositions(argumentCount: arguments.count) {
+                positions.append((i, position))
+            }
+        }
+        let mark = reply.buffer.writerIndex
+        var finalSession = start
+        let worker = context.worker
+        let committed = TransactionCommands.withDeclaredKeys(queued, positions) { keys in
+            worker.run(database: start.database, keys: keys, watching: watches) { tx in
+                // Every attempt starts from the same session and rewrites the reply from the mark.
+                reply.buffer.moveWriterIndex(to: mark)
+                var session = start
+                reply.arrayHeader(queued.count)
+                for arguments in queued {
+                    table.execute(arguments, session: &session, worker: worker, reply: &reply, transaction: tx)
+                }
+                finalSession = session
+            }
+        }
+        if committed == nil {
+            reply.buffer.moveWriterIndex(to: mark)
+            reply.nullArray()
+        } else {
+            context.session.database = finalSession.database
+            context.session.name = finalSession.name
+        }
+    }
+
+    private static func execExclusively(
+        _ queued: [[ByteBuffer]],
+        _ watches: [WatchToken],
+        _ table: CommandTable,
+        _ context: inout CommandContext,
+        _ reply: inout RESPReplyWriter
+    ) {
+        var session = context.session
+        let worker = context.worker
+        worker.runExclusive { exclusive in
+            // Nobody else runs now: a transaction that changes nothing checks the watches, then each command runs
+            // on its own, and no other client can see between them.
+            let valid = worker.run(database: session.database, keys: [], watching: watches) { _ in } != nil
+            guard valid else {
+                reply.nullArray()
+                return
+            }
+            reply.arrayHeader(queued.count)
+            for arguments in queued {
+                table.execute(arguments, session: &session, worker: worker, reply: &reply, exclusive: exclusive)
+            }
+        }
+        context.session.database = session.database
+        context.session.name = session.name
+    }
+
+    /// Stable buffers for the declared keys of an EXEC (the arguments' bytes move with their buffers).
+    private static func withDeclaredKeys<R>(
+        _ queued: [[ByteBuffer]],
+        _ positions: [(command: Int, argument: Int)],
+        _ body: ([KeyBytes]) -> R
+    ) -> R {
+        let total = positions.reduce(0) { $0 + queued[$1.command][$1.argument].readableBytes }
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
+        defer { storage.deallocate() }
+        var keys: [KeyBytes] = []
+        var offset = 0
+        for position in positions {
+            queued[position.command][position.argument].withUnsafeReadableBytes { bytes in
+                if !bytes.isEmpty {
+                    (storage + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                }
+                keys.append(KeyBytes(start: storage + offset, count: bytes.count))
+                offset += bytes.count
+            }
+        }
+        return body(keys)
+    }
+
+    /// Leaves MULTI state and releases the watches (EXEC and DISCARD).
+    static func endMulti(_ context: inout CommandContext) {
+        context.session.inMulti = false
+        context.session.multiFailed = false
+        context.session.queued = []
+        TransactionCommands.releaseWatches(&context.session, worker: context.worker)
+    }
+
+    /// Releases every WATCH token of a session (UNWATCH, EXEC, DISCARD, the connection's end).
+    package static func releaseWatches(_ session: inout ClientSession, worker: Worker) {
+        for token in session.watches {
+            worker.unwatch(token)
+        }
+        session.watches = []
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Synchronization
+import Testing
+import TransactionEngine
+
+@Suite("MULTI, EXEC, DISCARD, WATCH over loopback")
+struct TransactionCommandTests {
+    @Test("MULTI queues, EXEC runs all; errors while queuing abort; runtime errors do not undo the others")
+    func multiExec() throws {
+        let server = try TestServer()
+        let c = try server.client()
+        #expect(try c.call("MULTI") == .ok)
+        #expect(try c.call("SET", "a", "1") == .simple("QUEUED"))
+        #expect(try c.call("INCR", "a") == .simple("QUEUED"))
+        #expect(try c.call("GET", "a") == .simple("QUEUED"))
+        #expect(try c.call("EXEC") == .array([.ok, .integer(2), .bulk("2")]))
+
+        #expect(try c.call("MULTI") == .ok)
+        #expect(try c.call("SET", "b") == .error("ERR wrong number of arguments for 'set' command"))
+        #expect(try c.call("SET", "b", "1") == .simple("QUEUED"))
+        #expect(try c.call("EXEC") == .error("EXECABORT Transaction discarded because of previous errors."))
+        #expect(try c.call("GET", "b") == .null)
+
+        _ = try c.call("SET", "word", "abc")
+        #expect(try c.call("MULTI") == .ok)
+        _ = try c.call("SET", "x", "1")
+        _ = try c.call("INCR", "word")
+        _ = try c.call("SET", "y", "2")
+        #expect(
+            try c.call("EXEC") == .array([.ok, .error("ERR value is not an integer or out of range"), .ok])
+        )
+        #expect(try c.call("MGET", "x", "y") == .array([.bulk("1"), .bulk("2")]))
+
+        #expect(try c.call("EXEC") == .error("ERR EXEC without MULTI"))
+        #expect(try c.call("DISCARD") == .error("ERR DISCARD without MULTI"))
+        #expect(try c.call("MULTI") == .ok)
+        #expect(try c.call("MULTI") == .error("ERR MULTI calls can not be nested"))
+        #expect(try c.call("WATCH", "x") == .error("ERR WATCH inside MULTI is not allowed"))
+        _ = try c.call("SET", "z", "1")
+        #expect(try c.call("DISCARD") == .ok)
+        #expect(try c.call("GET", "z") == .null)
+        #expect(try c.call("MULTI") == .ok)
+        #expect(try c.call("EXEC") == .array([]))
+    }
+
+    @Test("SELECT inside MULTI moves the following commands; FLUSHALL inside MULTI runs exclusively")
+    func selectAndFlushInside() throws {
+        let server = try TestServer()
+        let c = try server.client()
+        #expect(try c.call("MULTI") == .ok)
+        _ = try c.call("SET", "k", "zero")
+        _ = try c.call("SELECT", "3")
+        _ = try c.call("SET", "k", "three")
+        #expect(try c.call("EXEC") == .array([.ok, .ok, .ok]))
+        #expect(try c.call("GET", "k") == .bulk("three"))  // the session stays in database 3, as in Redis
+        #expect(try c.call("SELECT", "0") == .ok)
+        #expect(try c.call("GET", "k") == .bulk("zero"))
+        #expect(try c.call("MULTI") == .ok)
+        _ = try c.call("SET", "before", "1")
+        _ = try c.call("FLUSHALL")
+        _ = try c.call("SET", "after", "1")
+        #expect(try c.call("EXEC") == .array([.ok, .ok, .ok]))
+        #expect(try c.call("EXISTS", "before", "after", "k") == .integer(1))
+    }
+
+    @Test("WATCH fails EXEC on any write to the key, even the same value or the client's own")
+    func watch() throws {
+        let server = try TestServer()
+        let c = try server.client()
+        let other = try server.client()
+        _ = try c.call("SET", "w", "1")
+
+        #expect(try c.call("WATCH", "w") == .ok)
+        _ = try other.call("SET", "w", "1")
+        _ = try c.call("MULTI")
+        _ = try c.call("SET", "w", "mine")
+        #expect(try c.call("EXEC") == .array(nil))
+        #expect(try c.call("GET", "w") == .bulk("1"))
+
+        #expect(try c.call("WATCH", "w") == .ok)
+        _ = try c.call("SET", "w", "2")
+        _ = try c.call("MULTI")
+        _ = try c.call("GET", "w")
+        #expect(try c.call("EXEC") == .array(nil))
+
+        #expect(try c.call("WATCH", "w", "missing") == .ok)
+        _ = try other.call("SET", "unrelated", "x")
+        _ = try c.call("MULTI")
+        _ = try c.call("INCR", "w")
+        #expect(try c.call("EXEC") == .array([.integer(3)]))
+
+        #expect(try c.call("WATCH", "w") == .ok)
+        _ = try other.call("SET", "w", "9")
+        #expect(try c.call("UNWATCH") == .ok)
+        _ = try c.call("MULTI")
+        _ = try c.call("INCR", "w")
+        #expect(try c.call("EXEC") == .array([.integer(10)]))
+    }
+
+    @Test("32 connections moving money with MULTI/EXEC, half with WATCH and retry: the total never changes")
+    func transfersOverTheNetwork() throws {
+        let server = try TestServer(ioThreads: 4)
+        let accounts = 100
+        let setup = try server.client()
+        for i in 0..<accounts { _ = try setup.call("SET", "acct:\(i)", "1000") }
+        let failures = Atomic<Int>(0)
+        let watchRetries = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 32) { index in
+            do {
+                let c = try server.client()
+                var random = SystemRandomNumberGenerator()
+                for _ in 0..<60 {
+                    let a = Int.random(in: 0..<accounts, using: &random)
+                    var b = Int.random(in: 0..<accounts, using: &random)
+                    if b == a { b = (a + 1) % accounts }
+                    let amount = String(Int.random(in: 1...20, using: &random))
+                    if index % 2 == 0 {
+                        _ = try c.call("MULTI")
+                        _ = try c.call("DECRBY", "acct:\(a)", amount)
+                        _ = try c.call("INCRBY", "acct:\(b)", amount)
+                        guard case .array(let results?) = try c.call("EXEC"), results.count == 2 else {
+                            failures.add(1, ordering: .relaxed)
+                            continue
+                        }
+                    } else {
+                        while true {
+                            _ = try c.call("WATCH", "acct:\(a)", "acct:\(b)")
+                            guard case .bulk(let balance?) = try c.call("GET", "acct:\(a)"),
+                                let value = Int(String(decoding: balance, as: UTF8.self))
+                            else {
+                                failures.add(1, ordering: .relaxed)
+                                break
+                            }
+                            if value < Int(amount)! {
+                                _ = try c.call("UNWATCH")
+                                break
+                            }
+                            _ = try c.call("MULTI")
+                            _ = try c.call("DECRBY", "acct:\(a)", amount)
+                            _ = try c.call("INCRBY", "acct:\(b)", amount)
+                            if case .array(.some) = try c.call("EXEC") { break }
+                            watchRetries.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+            } catch {
+                failures.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        let check = try server.client()
+        var total = 0
+        for i in 0..<accounts {
+            guard case .bulk(let bytes?) = try check.call("GET", "acct:\(i)") else { continue }
+            total += Int(String(decoding: bytes, as: UTF8.self)) ?? 0
+        }
+        #expect(total == accounts * 1000)
+        let stats = server.engine.makeWorker().statistics()
+        // Conflicts depend on timing; the counters must at least be consistent.
+        #expect(stats.retries == stats.aborts)
+        #expect(stats.commits > 0)
+    }
+}
