@@ -25,6 +25,10 @@ package struct ClientSession: Sendable {
     package var queued: [[ByteBuffer]] = []
     /// WATCH tokens, released by EXEC, DISCARD, UNWATCH and the connection's end.
     package var watches: [WatchToken] = []
+    /// Commands run on this connection (for INFO's total_commands_processed).
+    package var commandsProcessed: Int = 0
+    /// The last command's name (CLIENT LIST's cmd=).
+    package var lastCommand = "NULL"
 
     package init(id: Int64) {
         self.id = id

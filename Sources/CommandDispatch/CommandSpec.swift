@@ -12,6 +12,8 @@ package struct CommandContext {
     package var transaction: Transaction? = nil
     /// Set while the command runs inside an EXEC that holds the exclusive gate (one with FLUSHDB/FLUSHALL).
     package var exclusive: ExclusiveTransaction? = nil
+    /// The server running the command, for INFO, CLIENT, CONFIG and SHUTDOWN (nil in tests without one).
+    package var server: (any ServerContext)? = nil
 
     /// The command's name as the client sent it, lowercased (for error texts).
     package var name: String {

@@ -13,7 +13,7 @@ package struct CommandTable: Sendable {
         table.register(StringCommands.all)
         table.register(KeyspaceCommands.all)
         table.register(TransactionCommands.all)
-        table.register([TransactionCommands.exec(table: table)])
+        table.register(ServerCommands.all)
         return table
     }()
 
@@ -32,6 +32,9 @@ package struct CommandTable: Sendable {
     /// Every command, for COMMAND COUNT and the like.
     package var count: Int { self.commands.count }
 
+    /// Every command's spec.
+    package var allSpecs: [CommandSpec] { Array(self.commands.values) }
+
     /// Runs one command and writes its reply (a result or an error) to `reply`; between MULTI and EXEC, queues it.
     ///
     /// - Parameters:
@@ -44,7 +47,8 @@ package struct CommandTable: Sendable {
         worker: Worker,
         reply: inout RESPReplyWriter,
         transaction: Transaction? = nil,
-        exclusive: ExclusiveTransaction? = nil
+        exclusive: ExclusiveTransaction? = nil,
+        server: (any ServerContext)? = nil
     ) {
         reply.protocolVersion = session.protocolVersion
         let name = String(buffer: arguments[0])
@@ -67,6 +71,9 @@ package struct CommandTable: Sendable {
         var context = CommandContext(worker: worker, session: session, arguments: arguments)
         context.transaction = transaction
         context.exclusive = exclusive
+        context.server = server
+        session.commandsProcessed += 1
+        session.lastCommand = spec.name
         do {
             try spec.handler(&context, &reply)
         } catch {

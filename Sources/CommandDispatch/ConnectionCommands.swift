@@ -31,6 +31,15 @@ enum ConnectionCommands {
             context.session.closeAfterReply = true
             reply.simple("OK")
         },
+        CommandSpec("reset", arity: 1, flags: [.fast, .noQueue]) { context, reply in
+            // RESET: leave MULTI, drop watches, back to database 0, RESP2, no name.
+            TransactionCommands.endMulti(&context)
+            context.session.database = 0
+            context.session.protocolVersion = 2
+            context.session.name = ""
+            reply.protocolVersion = 2
+            reply.simple("RESET")
+        },
         CommandSpec("hello", arity: -1, flags: [.fast]) { context, reply throws(CommandError) in
             try ConnectionCommands.hello(&context, &reply)
         },
@@ -97,7 +106,8 @@ enum ConnectionCommands {
         }
     }
 
-    /// CLIENT ID | SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value. LIST, INFO and KILL come later.
+    /// CLIENT ID | SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | LIST [ID id...] | INFO |
+    /// KILL addr | KILL ID id [ADDR addr].
     static func client(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         let count = context.arguments.count
         if context.argument(1, is: "ID") && count == 2 {
@@ -121,6 +131,44 @@ enum ConnectionCommands {
                 throw CommandError("Unrecognized option '\(context.string(2))'")
             }
             reply.simple("OK")
+        } else if context.argument(1, is: "LIST"), let server = context.server {
+            var ids: Set<Int64>? = nil
+            if count > 2 {
+                guard context.argument(2, is: "ID"), count > 3 else { throw .syntax }
+                var wanted = Set<Int64>()
+                for index in 3..<count {
+                    guard let id = RedisInteger.parse(context.arguments[index]), id > 0 else {
+                        throw CommandError("Invalid client ID")
+                    }
+                    wanted.insert(id)
+                }
+                ids = wanted
+            }
+            reply.bulk(server.clientList(ids: ids))
+        } else if context.argument(1, is: "INFO") && count == 2, let server = context.server {
+            reply.bulk(server.clientList(ids: [context.session.id]))
+        } else if context.argument(1, is: "KILL") && count == 3, let server = context.server {
+            // The old form: CLIENT KILL addr:port.
+            guard server.killClients(ids: [], address: context.string(2)) > 0 else {
+                throw CommandError("No such client")
+            }
+            reply.simple("OK")
+        } else if context.argument(1, is: "KILL") && count >= 4 && count % 2 == 0, let server = context.server {
+            var ids = Set<Int64>()
+            var address: String? = nil
+            for index in stride(from: 2, to: count, by: 2) {
+                if context.argument(index, is: "ID") {
+                    guard let id = RedisInteger.parse(context.arguments[index + 1]), id > 0 else {
+                        throw CommandError("client-id should be greater than 0")
+                    }
+                    ids.insert(id)
+                } else if context.argument(index, is: "ADDR") {
+                    address = context.string(index + 1)
+                } else {
+                    throw .syntax
+                }
+            }
+            reply.integer(Int64(server.killClients(ids: ids, address: address)))
         } else {
             let sub = context.string(1)
             throw CommandError("unknown subcommand or wrong number of arguments for '\(sub)'. Try CLIENT HELP.")

@@ -37,11 +37,8 @@ package enum TransactionCommands {
             TransactionCommands.releaseWatches(&context.session, worker: context.worker)
             reply.simple("OK")
         },
-    ]
-
-    /// Registered apart because EXEC needs the table to run the queued commands.
-    static func exec(table: CommandTable) -> CommandSpec {
         CommandSpec("exec", arity: 1, flags: [.noQueue]) { context, reply throws(CommandError) in
+            let table = CommandTable.standard
             guard context.session.inMulti else { throw CommandError("EXEC without MULTI") }
             let queued = context.session.queued
             let failed = context.session.multiFailed
@@ -56,8 +53,8 @@ package enum TransactionCommands {
             } else {
                 TransactionCommands.execOptimistically(queued, watches, table, &context, &reply)
             }
-        }
-    }
+        },
+    ]
 
     private static func execOptimistically(
         _ queued: [[ByteBuffer]],
@@ -81,6 +78,7 @@ package enum TransactionCommands {
         let mark = reply.buffer.writerIndex
         var finalSession = start
         let worker = context.worker
+        let server = context.server
         let committed = TransactionCommands.withDeclaredKeys(queued, positions) { keys in
             worker.run(database: start.database, keys: keys, watching: watches) { tx in
                 // Every attempt starts from the same session and rewrites the reply from the mark.
@@ -88,7 +86,14 @@ package enum TransactionCommands {
                 var session = start
                 reply.arrayHeader(queued.count)
                 for arguments in queued {
-                    table.execute(arguments, session: &session, worker: worker, reply: &reply, transaction: tx)
+                    table.execute(
+                        arguments,
+                        session: &session,
+                        worker: worker,
+                        reply: &reply,
+                        transaction: tx,
+                        server: server
+                    )
                 }
                 finalSession = session
             }
@@ -111,6 +116,7 @@ package enum TransactionCommands {
     ) {
         var session = context.session
         let worker = context.worker
+        let server = context.server
         worker.runExclusive { exclusive in
             // Nobody else runs now: a transaction that changes nothing checks the watches, then each command runs
             // on its own, and no other client can see between them.
@@ -121,7 +127,14 @@ package enum TransactionCommands {
             }
             reply.arrayHeader(queued.count)
             for arguments in queued {
-                table.execute(arguments, session: &session, worker: worker, reply: &reply, exclusive: exclusive)
+                table.execute(
+                    arguments,
+                    session: &session,
+                    worker: worker,
+                    reply: &reply,
+                    exclusive: exclusive,
+                    server: server
+                )
             }
         }
         context.session.database = session.database

@@ -14,17 +14,21 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     private let worker: Worker
     private let table: CommandTable
+    private let record: ClientRecord
+    private let server: RESPServer
     private var decoder: RESPRequestDecoder
     private var session: ClientSession
     /// Bytes received but not yet decoded into a whole request.
     private var pending: ByteBuffer?
     private var closing = false
 
-    init(worker: Worker, table: CommandTable, limits: RESPLimits, id: Int64) {
+    init(worker: Worker, table: CommandTable, limits: RESPLimits, record: ClientRecord, server: RESPServer) {
         self.worker = worker
         self.table = table
+        self.record = record
+        self.server = server
         self.decoder = RESPRequestDecoder(limits: limits)
-        self.session = ClientSession(id: id)
+        self.session = ClientSession(id: record.id)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -39,15 +43,24 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             buffer: context.channel.allocator.buffer(capacity: 512),
             protocolVersion: self.session.protocolVersion
         )
+        let before = self.session.commandsProcessed
         do {
             while !self.closing, let arguments = try self.decoder.next(&self.pending!) {
-                self.table.execute(arguments, session: &self.session, worker: self.worker, reply: &reply)
+                self.table.execute(
+                    arguments,
+                    session: &self.session,
+                    worker: self.worker,
+                    reply: &reply,
+                    server: self.server
+                )
                 if self.session.closeAfterReply { self.closing = true }
             }
         } catch {
             reply.error("ERR \(error.message)")
             self.closing = true
         }
+        self.server.countCommands(self.session.commandsProcessed - before)
+        self.record.update(from: self.session)
         if self.pending!.readableBytes == 0 {
             self.pending = nil
         } else if self.pending!.readerIndex > 1 << 16 {
@@ -74,7 +87,38 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         context.flush()
     }
 
+    /// Backpressure: while the client does not read its replies, stop reading its requests.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        context.channel.setOption(.autoRead, value: writable).whenSuccess {}
+        if writable { context.read() }
+        context.fireChannelWritabilityChanged()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
+}
+
+/// Answers a connection that may not be served (maxclients) with one error line, then closes it.
+final class RejectingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let message: String
+
+    init(message: String) {
+        self.message = message
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: self.message.utf8.count)
+        buffer.writeString(self.message)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(self.wrapOutboundOut(buffer)).whenComplete { _ in
+            bound.value.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }

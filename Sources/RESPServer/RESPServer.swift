@@ -5,12 +5,19 @@ import RESPCodec
 import Synchronization
 import TransactionEngine
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The network server: SwiftNIO event loops, one engine worker per loop, commands run synchronously on the
 /// connection's loop.
 ///
-/// Not yet done (issue 3): RESP3, MULTI/EXEC/WATCH, most commands, backpressure and output limits, maxclients,
-/// idle timeout, SHUTDOWN.
-package final class RESPServer: Sendable {
+/// Clients beyond `maxclients` get Redis's error and are closed; clients idle for `timeout` seconds are closed; a
+/// client that does not read its replies stops being read (backpressure) once its output passes the high water
+/// mark.
+package final class RESPServer: ServerContext, @unchecked Sendable {
     /// What the server is started with.
     package struct Configuration: Sendable {
         /// Addresses to listen on; one starting with `-` may fail to bind (Redis's `bind 127.0.0.1 -::1`).
@@ -19,6 +26,13 @@ package final class RESPServer: Sendable {
         /// Event loops; 0 means one per core.
         package var ioThreads = 0
         package var limits = RESPLimits()
+        package var maxClients = 10_000
+        /// Seconds of inactivity after which a client is closed; 0 never.
+        package var timeout = 0
+        /// Databases, for CONFIG GET.
+        package var databases = 16
+        /// The config file read at start, for INFO.
+        package var configFile = ""
 
         package init() {}
     }
@@ -26,14 +40,33 @@ package final class RESPServer: Sendable {
     package let configuration: Configuration
     private let engine: TransactionEngine
     private let group: MultiThreadedEventLoopGroup
-    private let channels = Mutex<[any Channel]>([])
+    private let threads: Int
+    private let listeners = Mutex<[any Channel]>([])
+    private let clients = Mutex<[Int64: ClientRecord]>([:])
     private let nextClientID = Atomic<Int64>(1)
+    private let maxClients: Atomic<Int>
+    private let timeout: Atomic<Int>
+    private let maxBulkLength: Atomic<Int>
+    private let totalConnections = Atomic<Int>(0)
+    private let rejectedConnections = Atomic<Int>(0)
+    private let totalCommands = Atomic<Int>(0)
+    private let startedAt = ClientRecord.nowMilliseconds()
+    private let boundPort = Atomic<Int>(0)
+    private let shutdownHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     package init(configuration: Configuration, engine: TransactionEngine) {
         self.configuration = configuration
         self.engine = engine
-        let threads = configuration.ioThreads > 0 ? configuration.ioThreads : System.coreCount
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.threads = configuration.ioThreads > 0 ? configuration.ioThreads : System.coreCount
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
+        self.maxClients = Atomic(configuration.maxClients)
+        self.timeout = Atomic(configuration.timeout)
+        self.maxBulkLength = Atomic(configuration.limits.maxBulkLength)
+    }
+
+    /// What SHUTDOWN calls (the executable exits there; tests just close the server).
+    package func onShutdownRequest(_ handler: @escaping @Sendable () -> Void) {
+        self.shutdownHandler.withLock { $0 = handler }
     }
 
     /// Binds every address and starts serving. Returns the port bound (useful with port 0).
@@ -44,31 +77,58 @@ package final class RESPServer: Sendable {
         for loop in self.group.makeIterator() {
             let worker = self.engine.makeWorker()
             workers[ObjectIdentifier(loop)] = worker
-            let sweeps = first
+            let housekeeper = first
             first = false
-            // Reclaim memory on idle loops, and (on one loop) sweep expired keys.
-            loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
+            // Reclaim memory on idle loops; on one loop, sweep expired keys and close idle clients.
+            loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [self] _ in
                 worker.collect()
-                if sweeps {
+                if housekeeper {
                     for database in 0..<worker.databaseCount {
                         worker.sweep(database: database, shards: 16)
                     }
+                    self.closeIdleClients()
                 }
             }
         }
         let table = CommandTable.standard
-        let limits = self.configuration.limits
         let workersByLoop = workers
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 511)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
             .childChannelInitializer { [self] channel in
-                let worker = workersByLoop[ObjectIdentifier(channel.eventLoop)]!
+                self.totalConnections.add(1, ordering: .relaxed)
                 let id = self.nextClientID.add(1, ordering: .relaxed).oldValue
+                let record = ClientRecord(id: id, channel: channel)
+                let admitted = self.clients.withLock { clients -> Bool in
+                    guard clients.count < self.maxClients.load(ordering: .relaxed) else { return false }
+                    clients[id] = record
+                    return true
+                }
+                guard admitted else {
+                    self.rejectedConnections.add(1, ordering: .relaxed)
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            RejectingHandler(message: "-ERR max number of clients reached\r\n")
+                        )
+                    }
+                }
+                channel.closeFuture.whenComplete { _ in
+                    _ = self.clients.withLock { $0.removeValue(forKey: id) }
+                }
+                var limits = self.configuration.limits
+                limits.maxBulkLength = self.maxBulkLength.load(ordering: .relaxed)
+                let worker = workersByLoop[ObjectIdentifier(channel.eventLoop)]!
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        RESPConnectionHandler(worker: worker, table: table, limits: limits, id: id)
+                        RESPConnectionHandler(
+                            worker: worker,
+                            table: table,
+                            limits: limits,
+                            record: record,
+                            server: self
+                        )
                     )
                 }
             }
@@ -85,22 +145,165 @@ package final class RESPServer: Sendable {
                 continue
             }
         }
-        self.channels.withLock { $0 = bound }
+        self.listeners.withLock { $0 = bound }
+        self.boundPort.store(port, ordering: .relaxed)
         return port
+    }
+
+    /// Counts commands for INFO (called by handlers once per read).
+    func countCommands(_ count: Int) {
+        if count > 0 { self.totalCommands.add(count, ordering: .relaxed) }
+    }
+
+    private func closeIdleClients() {
+        let timeout = self.timeout.load(ordering: .relaxed)
+        guard timeout > 0 else { return }
+        let limit = ClientRecord.nowMilliseconds() - Int64(timeout) * 1000
+        let idle = self.clients.withLock { clients in
+            clients.values.filter { $0.lastInteraction.load(ordering: .relaxed) < limit && !$0.state.withLock(\.inMulti) }
+        }
+        for record in idle {
+            record.channel.close(promise: nil)
+        }
     }
 
     /// Blocks until every listening channel has closed.
     package func waitUntilClosed() throws {
-        for channel in self.channels.withLock({ $0 }) {
+        for channel in self.listeners.withLock({ $0 }) {
             try channel.closeFuture.wait()
         }
     }
 
-    /// Stops listening and shuts the event loops down.
+    /// Stops listening, closes every client (their pending replies are flushed first) and stops the loops.
     package func shutdown() throws {
-        for channel in self.channels.withLock({ $0 }) {
+        for channel in self.listeners.withLock({ $0 }) {
             try? channel.close().wait()
         }
+        let open = self.clients.withLock { Array($0.values) }
+        for record in open {
+            try? record.channel.close().wait()
+        }
         try self.group.syncShutdownGracefully()
+    }
+
+    // MARK: ServerContext
+
+    package func clientList(ids: Set<Int64>?) -> String {
+        let records = self.clients.withLock { Array($0.values) }.sorted { $0.id < $1.id }
+        return records.filter { ids?.contains($0.id) ?? true }.map { $0.line() }.joined()
+    }
+
+    package func killClients(ids: Set<Int64>, address: String?) -> Int {
+        let victims = self.clients.withLock { clients in
+            clients.values.filter { ids.contains($0.id) || (address != nil && $0.remoteAddress == address) }
+        }
+        for record in victims {
+            record.channel.close(promise: nil)
+        }
+        return victims.count
+    }
+
+    package func infoSections() -> [(name: String, fields: [(String, String)])] {
+        let uptime = (ClientRecord.nowMilliseconds() - self.startedAt) / 1000
+        let connected = self.clients.withLock { $0.count }
+        return [
+            (
+                "Server",
+                [
+                    ("redis_version", ConnectionCommandsVersion.version),
+                    ("weft_version", "0.1.0"),
+                    ("redis_mode", "standalone"),
+                    ("os", "Linux"),
+                    ("process_id", String(getpid())),
+                    ("tcp_port", String(self.boundPort.load(ordering: .relaxed))),
+                    ("uptime_in_seconds", String(uptime)),
+                    ("uptime_in_days", String(uptime / 86400)),
+                    ("io_threads_active", String(self.threads)),
+                    ("config_file", self.configuration.configFile),
+                ]
+            ),
+            (
+                "Clients",
+                [
+                    ("connected_clients", String(connected)),
+                    ("maxclients", String(self.maxClients.load(ordering: .relaxed))),
+                    ("blocked_clients", "0"),
+                ]
+            ),
+            (
+                "Stats",
+                [
+                    ("total_connections_received", String(self.totalConnections.load(ordering: .relaxed))),
+                    ("total_commands_processed", String(self.totalCommands.load(ordering: .relaxed))),
+                    ("rejected_connections", String(self.rejectedConnections.load(ordering: .relaxed))),
+                ]
+            ),
+            ("Replication", [("role", "master"), ("connected_slaves", "0")]),
+        ]
+    }
+
+    package func configurationValues() -> [(name: String, value: String)] {
+        [
+            ("bind", self.configuration.bind.joined(separator: " ")),
+            ("port", String(self.boundPort.load(ordering: .relaxed))),
+            ("databases", String(self.configuration.databases)),
+            ("io-threads", String(self.threads)),
+            ("maxclients", String(self.maxClients.load(ordering: .relaxed))),
+            ("timeout", String(self.timeout.load(ordering: .relaxed))),
+            ("proto-max-bulk-len", String(self.maxBulkLength.load(ordering: .relaxed))),
+        ]
+    }
+
+    package func setConfiguration(_ name: String, _ value: String) throws(CommandError) {
+        func number(_ range: ClosedRange<Int>) throws(CommandError) -> Int {
+            guard let parsed = Int(value), range.contains(parsed) else {
+                throw CommandError(
+                    "CONFIG SET failed (possibly related to argument '\(name)') - argument couldn't be parsed into an integer"
+                )
+            }
+            return parsed
+        }
+        switch name.lowercased() {
+        case "maxclients": self.maxClients.store(try number(1...1_000_000), ordering: .relaxed)
+        case "timeout": self.timeout.store(try number(0...Int(Int32.max)), ordering: .relaxed)
+        case "proto-max-bulk-len":
+            self.maxBulkLength.store(try number(1024...Int(Int32.max) * 256), ordering: .relaxed)
+        case "bind", "port", "databases", "io-threads":
+            throw CommandError("CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
+        default:
+            throw CommandError("Unknown option or number of arguments for CONFIG SET - '\(name)'")
+        }
+    }
+
+    package func requestShutdown() {
+        let handler = self.shutdownHandler.withLock { $0 }
+        // Off the event loop: shutting the loops down from one of them would wait for itself.
+        DetachedThread.detach {
+            if let handler { handler() } else { try? self.shutdown() }
+        }
+    }
+}
+
+/// The Redis version HELLO and INFO report.
+enum ConnectionCommandsVersion {
+    static let version = "7.2.0"
+}
+
+/// A detached thread, for work that must not run on an event loop.
+enum DetachedThread {
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(Box(body))
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box.toOpaque())
+        pthread_detach(thread)
+    }
+
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 }

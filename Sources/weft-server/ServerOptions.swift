@@ -23,6 +23,7 @@ struct ServerOptions {
         if let first = rest.first, !first.hasPrefix("--") {
             rest = rest.dropFirst()
             try self.readFile(first)
+            self.server.configFile = first
         }
         while let name = rest.first {
             guard name.hasPrefix("--"), name.count > 2 else {
@@ -70,8 +71,12 @@ struct ServerOptions {
             guard !values.isEmpty else { throw Failure(message: "\(origin): 'bind' needs an address") }
             self.server.bind = values
         case "io-threads": self.server.ioThreads = try integer(1...1024)
-        case "databases": self.databases = try integer(1...1_000_000)
+        case "databases":
+            self.databases = try integer(1...1_000_000)
+            self.server.databases = self.databases
         case "proto-max-bulk-len": self.server.limits.maxBulkLength = try integer(1024...Int(Int32.max) * 256)
+        case "maxclients": self.server.maxClients = try integer(1...1_000_000)
+        case "timeout": self.server.timeout = try integer(0...Int(Int32.max))
         default:
             throw Failure(message: "\(origin): unknown directive '\(directive)'")
         }

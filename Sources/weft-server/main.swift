@@ -1,3 +1,4 @@
+import Dispatch
 import RESPServer
 import TransactionEngine
 
@@ -37,14 +38,6 @@ do {
 }
 say("ready to accept connections on port \(port)")
 
-// SIGTERM and SIGINT close the listeners; in-flight replies are flushed as the loops shut down.
-signal(SIGPIPE, SIG_IGN)
-let shutdownSignals = [SIGTERM, SIGINT]
-for number in shutdownSignals {
-    signal(number) { _ in
-        let line = "weft-server: shutting down\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        exit(0)
-    }
-}
+Shutdown.install(server: server)
 try? server.waitUntilClosed()
+dispatchMain()

@@ -30,7 +30,7 @@ enum Reply: Equatable, CustomStringConvertible {
 }
 
 /// A small blocking RESP client over a real TCP socket, for server tests.
-final class RESPTestClient {
+final class RESPTestClient: @unchecked Sendable {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
     private var position = 0
@@ -66,6 +66,18 @@ final class RESPTestClient {
     }
 
     func send(raw text: String) { self.send(raw: Array(text.utf8)) }
+
+    /// Sends raw bytes; returns false if the connection failed on the way.
+    @discardableResult
+    func trySend(raw bytes: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(self.descriptor, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
+            sent += n
+        }
+        return true
+    }
 
     /// Encodes a command as a multibulk request.
     static func encode(_ arguments: [[UInt8]]) -> [UInt8] {

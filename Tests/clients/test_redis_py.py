@@ -135,3 +135,21 @@ def test_execabort(r):
     with pytest.raises(redis.ResponseError):
         pipe.execute()
     assert r.get("a") is None
+
+
+def test_info_parsed_by_redis_py(r):
+    r.set("x", "1", ex=100)
+    info = r.info()
+    assert info["redis_mode"] == "standalone"
+    assert info["role"] == "master"
+    assert info["connected_clients"] >= 1
+    assert info["db0"] == {"keys": 1, "expires": 1, "avg_ttl": 0}
+    assert "tx_commits" in r.info("transactions")
+
+
+def test_client_commands(r):
+    r.client_setname("pytest")
+    assert r.client_getname() == "pytest"
+    assert any(c["name"] == "pytest" for c in r.client_list())
+    assert isinstance(r.client_id(), int)
+    assert len(r.time()) == 2

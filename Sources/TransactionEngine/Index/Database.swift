@@ -5,6 +5,8 @@ package struct _DatabaseHeader: ~Copyable {
     package let shards: UnsafeMutablePointer<_ShardHeader>
     /// `Database.keyCountStripes` counters, 8 words apart so that workers do not share a cache line.
     package let keyCounts: UnsafeMutablePointer<Atomic<Int>>
+    /// The same for keys with an expiry (INFO keyspace's `expires`).
+    package let expiresCounts: UnsafeMutablePointer<Atomic<Int>>
 }
 
 /// A handle to one database's key index.
@@ -30,11 +32,13 @@ package struct Database: @unchecked Sendable {
         }
         let counters = Database.keyCountStripes * Database.stripeSpacing
         let keyCounts = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: counters)
+        let expiresCounts = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: counters)
         for i in 0..<counters {
             (keyCounts + i).initialize(to: Atomic(0))
+            (expiresCounts + i).initialize(to: Atomic(0))
         }
         let header = UnsafeMutablePointer<_DatabaseHeader>.allocate(capacity: 1)
-        header.initialize(to: _DatabaseHeader(shards: shards, keyCounts: keyCounts))
+        header.initialize(to: _DatabaseHeader(shards: shards, keyCounts: keyCounts, expiresCounts: expiresCounts))
         return Database(pointer: header)
     }
 
@@ -68,6 +72,7 @@ package struct Database: @unchecked Sendable {
         freed += Database.shardCount * MemoryLayout<_ShardHeader>.stride
         self.pointer.pointee.shards.deallocate()
         self.pointer.pointee.keyCounts.deallocate()
+        self.pointer.pointee.expiresCounts.deallocate()
         _ = self.pointer.move()
         self.pointer.deallocate()
         return freed
@@ -85,6 +90,23 @@ package struct Database: @unchecked Sendable {
     @inline(__always) package func adjustKeyCount(by delta: Int, stripe: Int) {
         let index = (stripe & (Database.keyCountStripes - 1)) * Database.stripeSpacing
         (self.pointer.pointee.keyCounts + index).pointee.add(delta, ordering: .relaxed)
+    }
+
+    /// Adds `delta` to the count of keys with an expiry, on the stripe of worker `stripe`.
+    @inline(__always) package func adjustExpiresCount(by delta: Int, stripe: Int) {
+        let index = (stripe & (Database.keyCountStripes - 1)) * Database.stripeSpacing
+        (self.pointer.pointee.expiresCounts + index).pointee.add(delta, ordering: .relaxed)
+    }
+
+    /// Keys with an expiry (INFO keyspace's `expires`).
+    package var expiresCount: Int {
+        var total = 0
+        for stripe in 0..<Database.keyCountStripes {
+            total += (self.pointer.pointee.expiresCounts + stripe * Database.stripeSpacing).pointee.load(
+                ordering: .relaxed
+            )
+        }
+        return total
     }
 
     /// Keys with a value (including expired keys not yet reclaimed, as Redis's DBSIZE counts them).

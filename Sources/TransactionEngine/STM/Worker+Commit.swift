@@ -253,10 +253,16 @@ extension Worker {
             entry.cell.store(valueBits: entry.value, expiresAt: expiresAt)
             let word = tid | (entry.value == 0 ? CellWord.absentBit : 0) | (entry.baseWord & CellWord.waitersBit)
             entry.cell.unlock(word: word)
+            let database = self.engine.databases[entry.databaseIndex]
             if entry.baseValue == 0 && entry.value != 0 {
-                self.engine.databases[entry.databaseIndex].adjustKeyCount(by: 1, stripe: self.slotIndex)
+                database.adjustKeyCount(by: 1, stripe: self.slotIndex)
             } else if entry.baseValue != 0 && entry.value == 0 {
-                self.engine.databases[entry.databaseIndex].adjustKeyCount(by: -1, stripe: self.slotIndex)
+                database.adjustKeyCount(by: -1, stripe: self.slotIndex)
+            }
+            let wasExpiring = entry.baseValue != 0 && entry.baseExpiresAt != 0
+            let isExpiring = entry.value != 0 && expiresAt != 0
+            if wasExpiring != isExpiring {
+                database.adjustExpiresCount(by: isExpiring ? 1 : -1, stripe: self.slotIndex)
             }
             let key = entry.cell.key
             if entry.value == 0 {

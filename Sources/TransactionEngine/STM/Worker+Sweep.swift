@@ -53,6 +53,7 @@ extension Worker {
                     if let value = Value(bits: cell.valueBitsUnderLock), !absent {
                         cell.store(valueBits: 0, expiresAt: 0)
                         database.adjustKeyCount(by: -1, stripe: self.slotIndex)
+                        database.adjustExpiresCount(by: -1, stripe: self.slotIndex)
                         self.retire(.value(value))
                         result.expired += 1
                     }

@@ -190,6 +190,11 @@ package final class Worker: @unchecked Sendable {
         self.pinned { self.engine.database(index).keyCount }
     }
 
+    /// Keys with an expiry in database `index` (INFO keyspace's `expires`).
+    package func expiresCount(database index: Int) -> Int {
+        self.pinned { self.engine.database(index).expiresCount }
+    }
+
     /// Bytes a key occupies (cell, key and value), or nil if it has no live value. Like `MEMORY USAGE`.
     package func memoryUsage(database index: Int, key: KeyBytes) -> Int? {
         self.get(database: index, key: key) { entry in

@@ -1,0 +1,19 @@
+import NIOCore
+
+/// What server-level commands (INFO, CLIENT LIST/KILL, CONFIG, SHUTDOWN) need from the server that runs them.
+///
+/// `RESPServer` implements it; CommandDispatch knows no sockets.
+package protocol ServerContext: AnyObject, Sendable {
+    /// `CLIENT LIST` lines (each ending in "\n"), for every client or for the given ids.
+    func clientList(ids: Set<Int64>?) -> String
+    /// Closes the clients whose id is in `ids` or whose address is `address`; returns how many.
+    func killClients(ids: Set<Int64>, address: String?) -> Int
+    /// The `INFO` sections other than the engine's: server, clients, stats.
+    func infoSections() -> [(name: String, fields: [(String, String)])]
+    /// The directives CONFIG GET knows, with their current values.
+    func configurationValues() -> [(name: String, value: String)]
+    /// Changes a directive at run time (CONFIG SET); throws Redis's error for unknown or immutable ones.
+    func setConfiguration(_ name: String, _ value: String) throws(CommandError)
+    /// Stops the server after this reply (SHUTDOWN).
+    func requestShutdown()
+}

@@ -1,0 +1,82 @@
+import CommandDispatch
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the server knows about one connection, for CLIENT LIST/KILL, the idle timeout and INFO.
+///
+/// The connection's handler updates it once per read (not per command); other threads only read it.
+final class ClientRecord: Sendable {
+    /// What changes as the client runs commands.
+    struct State: Sendable {
+        var name = ""
+        var database = 0
+        var lastCommand = "NULL"
+        var protocolVersion = 2
+        var inMulti = false
+        var watching = 0
+    }
+
+    let id: Int64
+    let channel: any Channel
+    let remoteAddress: String
+    let localAddress: String
+    let createdAt: Int64
+    let lastInteraction: Atomic<Int64>
+    let state = Mutex(State())
+
+    init(id: Int64, channel: any Channel) {
+        self.id = id
+        self.channel = channel
+        self.remoteAddress = ClientRecord.describe(channel.remoteAddress)
+        self.localAddress = ClientRecord.describe(channel.localAddress)
+        let now = ClientRecord.nowMilliseconds()
+        self.createdAt = now
+        self.lastInteraction = Atomic(now)
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "?:0" }
+        let host = address.ipAddress ?? "?"
+        let port = address.port ?? 0
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    static func nowMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    /// Called by the handler after each read.
+    func update(from session: ClientSession) {
+        self.lastInteraction.store(ClientRecord.nowMilliseconds(), ordering: .relaxed)
+        self.state.withLock { state in
+            state.name = session.name
+            state.database = session.database
+            state.lastCommand = session.lastCommand
+            state.protocolVersion = session.protocolVersion
+            state.inMulti = session.inMulti
+            state.watching = session.watches.count
+        }
+    }
+
+    /// One CLIENT LIST line, with Redis's fields (memory fields are not tracked and read 0).
+    func line() -> String {
+        let now = ClientRecord.nowMilliseconds()
+        let state = self.state.withLock { $0 }
+        let age = (now - self.createdAt) / 1000
+        let idle = (now - self.lastInteraction.load(ordering: .relaxed)) / 1000
+        let flags = state.inMulti ? "x" : "N"
+        let multi = state.inMulti ? "0" : "-1"
+        return "id=\(self.id) addr=\(self.remoteAddress) laddr=\(self.localAddress) fd=-1 name=\(state.name) "
+            + "age=\(age) idle=\(idle) flags=\(flags) db=\(state.database) sub=0 psub=0 ssub=0 multi=\(multi) "
+            + "watch=\(state.watching) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 "
+            + "tot-mem=0 events=r cmd=\(state.lastCommand) user=default redir=-1 resp=\(state.protocolVersion)\n"
+    }
+}
