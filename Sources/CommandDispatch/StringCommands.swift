@@ -2,9 +2,11 @@ import NIOCore
 import RESPCodec
 import TransactionEngine
 
-/// GET, SET, SETNX, GETDEL, MGET, MSET, INCR, DECR, INCRBY, DECRBY, APPEND, STRLEN (redis `src/t_string.c`).
+/// GET, SET, SETNX, SETEX, PSETEX, GETSET, GETEX, GETDEL, MGET, MSET, MSETNX, INCR, DECR, INCRBY, DECRBY,
+/// INCRBYFLOAT, APPEND, STRLEN, GETRANGE, SUBSTR, SETRANGE (redis `src/t_string.c`).
 ///
-/// A handler validates everything that can fail before it writes any reply.
+/// A handler validates everything that can fail before it writes any reply. Writes go through
+/// `CommandContext.write` (one key) or `transact` (several), so each command also runs inside EXEC.
 enum StringCommands {
     static let all: [CommandSpec] = [
         CommandSpec("get", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
@@ -74,10 +76,17 @@ enum StringCommands {
             guard delta != Int64.min else { throw CommandError("decrement would overflow") }
             reply.integer(try StringCommands.increment(&context, by: -delta))
         },
-        CommandSpec("append", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
-            let length = context.write(1) { tx, key -> Int in
+        CommandSpec("append", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) {
+            context,
+            reply throws(CommandError) in
+            let length: Result<Int, CommandError> = context.write(1) { tx, key in
                 context.withBytes(2) { suffix in
-                    let current = tx.get(key)?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                    let entry = tx.get(key)
+                    let current = entry?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                    // Redis checks the limit only when it appends to an existing string.
+                    if entry != nil && StringCommands.checkedLength(Int64(current.count), suffix.count) == nil {
+                        return .failure(StringCommands.stringTooLong)
+                    }
                     let total = current.count + suffix.count
                     tx.setString(key, count: total, expiry: .keep) { out in
                         if !current.isEmpty {
@@ -90,47 +99,100 @@ enum StringCommands {
                             )
                         }
                     }
-                    return total
+                    return .success(total)
                 }
             }
-            reply.integer(Int64(length))
+            reply.integer(Int64(try length.get()))
         },
         CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
             let length = context.read(1) { $0?.value.count ?? 0 }
             reply.integer(Int64(length))
         },
+        CommandSpec("setex", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try StringCommands.setWithExpiry(&context, &reply, name: "setex", unit: 1000)
+        },
+        CommandSpec("psetex", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try StringCommands.setWithExpiry(&context, &reply, name: "psetex", unit: 1)
+        },
+        CommandSpec("getset", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
+            context.write(1) { tx, key in
+                if let old = tx.get(key) { reply.bulk(old.value.bytes) } else { reply.null() }
+                context.withBytes(2) { value in tx.setString(key, value) }
+            }
+        },
+        CommandSpec("getex", arity: -2, flags: [.write, .fast], keys: (1, 1, 1)) {
+            context,
+            reply throws(CommandError) in
+            try StringCommands.getex(&context, &reply)
+        },
+        CommandSpec("msetnx", arity: -3, flags: [.write], keys: (1, -1, 2)) { context, reply throws(CommandError) in
+            guard context.arguments.count % 2 == 1 else { throw .wrongArity("msetnx") }
+            let pairs = (context.arguments.count - 1) / 2
+            let stored = context.transact((0..<pairs).map { 1 + 2 * $0 }) { tx, keys -> Bool in
+                // All or nothing: one existing key and nothing is set.
+                for key in keys where tx.exists(key) { return false }
+                for (i, key) in keys.enumerated() {
+                    context.withBytes(2 + 2 * i) { value in tx.setString(key, value) }
+                }
+                return true
+            }
+            reply.integer(stored ? 1 : 0)
+        },
+        CommandSpec("incrbyfloat", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) {
+            context,
+            reply throws(CommandError) in
+            try StringCommands.incrementFloat(&context, &reply)
+        },
+        CommandSpec("getrange", arity: 4, flags: [.readonly], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try StringCommands.range(&context, &reply)
+        },
+        CommandSpec("substr", arity: 4, flags: [.readonly], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try StringCommands.range(&context, &reply)
+        },
+        CommandSpec("setrange", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try StringCommands.setRange(&context, &reply)
+        },
     ]
 
     /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL], as `setGenericCommand` parses it.
+    ///
+    /// As in Redis, an option may repeat (`NX NX`, `EX 1 EX 2`: the last time wins) but not contradict another, and
+    /// only the last expire time is parsed, after every option is known.
     static func set(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         enum Condition { case always, ifMissing, ifPresent }
         enum ExpiryOption { case none, relative(Int64), absolute(Int64), keep }
         var condition = Condition.always
         var returnOld = false
-        var expiry = ExpiryOption.none
+        var keepTTL = false
+        var unit: ExpiryUnit? = nil
+        var amountIndex = 0
         var index = 3
         let count = context.arguments.count
         while index < count {
             let hasNext = index + 1 < count
-            if context.argument(index, is: "NX"), case .always = condition {
+            if context.argument(index, is: "NX"), condition != .ifPresent {
                 condition = .ifMissing
-            } else if context.argument(index, is: "XX"), case .always = condition {
+            } else if context.argument(index, is: "XX"), condition != .ifMissing {
                 condition = .ifPresent
             } else if context.argument(index, is: "GET") {
                 returnOld = true
-            } else if context.argument(index, is: "KEEPTTL"), case .none = expiry {
-                expiry = .keep
-            } else if hasNext, case .none = expiry, let unit = StringCommands.expiryUnit(context, index) {
-                let amount = try context.integer(index + 1)
-                guard amount > 0 else { throw .invalidExpire("set") }
-                let (milliseconds, overflow) = amount.multipliedReportingOverflow(by: unit.multiplier)
-                guard !overflow else { throw .invalidExpire("set") }
-                expiry = unit.absolute ? .absolute(milliseconds) : .relative(milliseconds)
+            } else if context.argument(index, is: "KEEPTTL"), unit == nil {
+                keepTTL = true
+            } else if hasNext, !keepTTL, let next = StringCommands.expiryUnit(context, index),
+                unit == nil || unit == next
+            {
+                unit = next
+                amountIndex = index + 1
                 index += 1
             } else {
                 throw .syntax
             }
             index += 1
+        }
+        var expiry = keepTTL ? ExpiryOption.keep : ExpiryOption.none
+        if let unit {
+            let milliseconds = try StringCommands.expireMilliseconds(context, amountIndex, unit, command: "set")
+            expiry = unit.absolute ? .absolute(milliseconds) : .relative(milliseconds)
         }
         let outcome: Result<Void, CommandError> = context.write(1) { tx, key in
             context.withBytes(2) { value -> Result<Void, CommandError> in
@@ -166,13 +228,33 @@ enum StringCommands {
         if case .failure(let error) = outcome { throw error }
     }
 
-    /// EX, PX, EXAT, PXAT: milliseconds per unit and whether the time is absolute.
-    static func expiryUnit(_ context: CommandContext, _ index: Int) -> (multiplier: Int64, absolute: Bool)? {
-        if context.argument(index, is: "EX") { return (1000, false) }
-        if context.argument(index, is: "PX") { return (1, false) }
-        if context.argument(index, is: "EXAT") { return (1000, true) }
-        if context.argument(index, is: "PXAT") { return (1, true) }
+    /// An expire option's unit: milliseconds per unit and whether the time is absolute.
+    struct ExpiryUnit: Equatable {
+        var multiplier: Int64
+        var absolute: Bool
+    }
+
+    /// EX, PX, EXAT, PXAT: the unit of the option at `index`, or nil for another argument.
+    static func expiryUnit(_ context: CommandContext, _ index: Int) -> ExpiryUnit? {
+        if context.argument(index, is: "EX") { return ExpiryUnit(multiplier: 1000, absolute: false) }
+        if context.argument(index, is: "PX") { return ExpiryUnit(multiplier: 1, absolute: false) }
+        if context.argument(index, is: "EXAT") { return ExpiryUnit(multiplier: 1000, absolute: true) }
+        if context.argument(index, is: "PXAT") { return ExpiryUnit(multiplier: 1, absolute: true) }
         return nil
+    }
+
+    /// The expire time at `index` in milliseconds, as the first half of Redis's `getExpireMillisecondsOrReply`
+    /// checks it: an integer, above 0, and not overflowing when seconds become milliseconds. The caller adds the
+    /// transaction's time to a relative one, and an overflow there is the same "invalid expire time" error.
+    static func expireMilliseconds(
+        _ context: CommandContext,
+        _ index: Int,
+        _ unit: ExpiryUnit,
+        command: String
+    ) throws(CommandError) -> Int64 {
+        let amount = try context.integer(index)
+        guard amount > 0, amount <= Int64.max / unit.multiplier else { throw .invalidExpire(command) }
+        return amount * unit.multiplier
     }
 
     /// INCR, DECR, INCRBY, DECRBY: the stored string must be a Redis integer; the TTL is kept.
@@ -191,4 +273,187 @@ enum StringCommands {
         }
         return try result.get()
     }
+
+    /// SETEX key seconds value and PSETEX key milliseconds value: SET with EX or PX (`setexCommand`).
+    static func setWithExpiry(
+        _ context: inout CommandContext,
+        _ reply: inout RESPReplyWriter,
+        name: String,
+        unit multiplier: Int64
+    ) throws(CommandError) {
+        let unit = ExpiryUnit(multiplier: multiplier, absolute: false)
+        let milliseconds = try StringCommands.expireMilliseconds(context, 2, unit, command: name)
+        let stored = context.write(1) { tx, key -> Bool in
+            let (at, overflow) = tx.now.addingReportingOverflow(milliseconds)
+            guard !overflow else { return false }
+            context.withBytes(3) { value in tx.setString(key, value, expiry: .at(at)) }
+            return true
+        }
+        guard stored else { throw .invalidExpire(name) }
+        reply.simple("OK")
+    }
+
+    /// GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST], as `getexCommand` runs it: options first (a syntax
+    /// error even for a missing key), then the key (missing: null, whatever the expire time), then the expire time,
+    /// then the reply, then the change. An EXAT or PXAT not in the future deletes the key after the reply.
+    static func getex(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        var persist = false
+        var unit: ExpiryUnit? = nil
+        var amountIndex = 0
+        var index = 2
+        let count = context.arguments.count
+        while index < count {
+            if context.argument(index, is: "PERSIST"), unit == nil {
+                persist = true
+            } else if index + 1 < count, !persist, let next = StringCommands.expiryUnit(context, index),
+                unit == nil || unit == next
+            {
+                unit = next
+                amountIndex = index + 1
+                index += 1
+            } else {
+                throw .syntax
+            }
+            index += 1
+        }
+        // Parsed now, reported only if the key exists.
+        var milliseconds: Result<Int64, CommandError> = .success(0)
+        if let unit {
+            milliseconds = Result { () throws(CommandError) in
+                try StringCommands.expireMilliseconds(context, amountIndex, unit, command: "getex")
+            }
+        }
+        let outcome: Result<Void, CommandError> = context.write(1) { tx, key in
+            guard let entry = tx.get(key) else {
+                reply.null()
+                return .success(())
+            }
+            var at: Int64 = 0
+            if let unit {
+                switch milliseconds {
+                case .failure(let error): return .failure(error)
+                case .success(let amount):
+                    if unit.absolute {
+                        at = amount
+                    } else {
+                        let (sum, overflow) = tx.now.addingReportingOverflow(amount)
+                        guard !overflow else { return .failure(.invalidExpire("getex")) }
+                        at = sum
+                    }
+                }
+            }
+            reply.bulk(entry.value.bytes)
+            if let unit {
+                if unit.absolute && at <= tx.now {
+                    tx.delete(key)
+                } else {
+                    tx.setExpiry(key, .at(at))
+                }
+            } else if persist && entry.expiresAt != 0 {
+                tx.setExpiry(key, .none)
+            }
+            return .success(())
+        }
+        if case .failure(let error) = outcome { throw error }
+    }
+
+    /// INCRBYFLOAT key increment: the stored string and the increment are Redis `long double`s (see
+    /// ``RedisFloat``); the sum must be finite; the key keeps its TTL. The reply is the stored text.
+    static func incrementFloat(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        guard let increment = context.withBytes(2, RedisFloat.parse) else { throw StringCommands.notFloat }
+        let result: Result<[UInt8], CommandError> = context.write(1) { tx, key in
+            var current: RedisFloat.Number = 0
+            if let entry = tx.get(key) {
+                guard let parsed = RedisFloat.parse(entry.value.bytes) else {
+                    return .failure(StringCommands.notFloat)
+                }
+                current = parsed
+            }
+            let sum = current + increment
+            guard sum.isFinite else { return .failure(CommandError("increment would produce NaN or Infinity")) }
+            let text = RedisFloat.format(sum)
+            text.withUnsafeBytes { tx.setString(key, $0, expiry: .keep) }
+            return .success(text)
+        }
+        let text = try result.get()
+        text.withUnsafeBytes { reply.bulk($0) }
+    }
+
+    /// GETRANGE key start end (and its old name SUBSTR), with `getrangeCommand`'s index rules: both negative with
+    /// start after end is empty; negatives count from the end and clamp to 0; end clamps to the last byte. A
+    /// missing key is the empty string.
+    static func range(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        let first = try context.integer(2)
+        let last = try context.integer(3)
+        context.read(1) { entry in
+            let bytes = entry?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            guard let (start, end) = StringCommands.clampRange(first, last, length: bytes.count) else {
+                reply.bulk(UnsafeRawBufferPointer(start: nil, count: 0))
+                return
+            }
+            reply.bulk(UnsafeRawBufferPointer(rebasing: bytes[start...end]))
+        }
+    }
+
+    /// The byte range GETRANGE returns from a string of `length` bytes, or nil for the empty string.
+    static func clampRange(_ first: Int64, _ last: Int64, length: Int) -> (Int, Int)? {
+        let length = Int64(length)
+        var start = first
+        var end = last
+        if start < 0 && end < 0 && start > end { return nil }
+        if start < 0 { start = length + start }
+        if end < 0 { end = length + end }
+        if start < 0 { start = 0 }
+        if end < 0 { end = 0 }
+        if end >= length { end = length - 1 }
+        guard start <= end, length > 0 else { return nil }
+        return (Int(start), Int(end))
+    }
+
+    /// SETRANGE key offset value, as `setrangeCommand`: a negative offset is an error; an empty value changes
+    /// nothing and answers the current length (0 for a missing key, which is not created); the result may not
+    /// exceed 512 MB; the gap past the old end is zeros; the key keeps its TTL.
+    static func setRange(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        let offset = try context.integer(2)
+        guard offset >= 0 else { throw CommandError("offset is out of range") }
+        let result: Result<Int, CommandError> = context.write(1) { tx, key in
+            context.withBytes(3) { value in
+                let current = tx.get(key)?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                if value.isEmpty { return .success(current.count) }
+                guard let end = StringCommands.checkedLength(offset, value.count) else {
+                    return .failure(StringCommands.stringTooLong)
+                }
+                let start = Int(offset)
+                let total = max(current.count, end)
+                tx.setString(key, count: total, expiry: .keep) { out in
+                    let base = out.baseAddress!
+                    if !current.isEmpty { base.copyMemory(from: current.baseAddress!, byteCount: current.count) }
+                    if start > current.count {
+                        (base + current.count).initializeMemory(
+                            as: UInt8.self,
+                            repeating: 0,
+                            count: start - current.count
+                        )
+                    }
+                    (base + start).copyMemory(from: value.baseAddress!, byteCount: value.count)
+                }
+                return .success(total)
+            }
+        }
+        reply.integer(Int64(try result.get()))
+    }
+
+    /// Redis's `checkStringLength`: `size + append` bytes, or nil when that is above the 512 MB string limit
+    /// (the default `proto-max-bulk-len`) or overflows.
+    static func checkedLength(_ size: Int64, _ append: Int) -> Int? {
+        let (total, overflow) = size.addingReportingOverflow(Int64(append))
+        guard !overflow, total <= StringCommands.maximumStringLength else { return nil }
+        return Int(total)
+    }
+
+    /// The largest string SETRANGE and APPEND make: Redis's default `proto-max-bulk-len`, 512 MB.
+    static let maximumStringLength: Int64 = 512 * 1024 * 1024
+
+    static let stringTooLong = CommandError("string exceeds maximum allowed size (proto-max-bulk-len)")
+    static let notFloat = CommandError("value is not a valid float")
 }
