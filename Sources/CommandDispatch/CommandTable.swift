@@ -14,6 +14,7 @@ package struct CommandTable: Sendable {
         table.register(KeyspaceCommands.all)
         table.register(TransactionCommands.all)
         table.register(ServerCommands.all)
+        table.register(ConfigCommands.all)
         return table
     }()
 

@@ -33,6 +33,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         package var databases = 16
         /// The config file read at start, for INFO.
         package var configFile = ""
+        /// The working directory for the log (issue 4); set at start only.
+        package var dir = "."
 
         package init() {}
     }
@@ -245,6 +247,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     package func configurationValues() -> [(name: String, value: String)] {
         [
             ("bind", self.configuration.bind.joined(separator: " ")),
+            ("dir", self.configuration.dir),
             ("port", String(self.boundPort.load(ordering: .relaxed))),
             ("databases", String(self.configuration.databases)),
             ("io-threads", String(self.threads)),
@@ -268,7 +271,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         case "timeout": self.timeout.store(try number(0...Int(Int32.max)), ordering: .relaxed)
         case "proto-max-bulk-len":
             self.maxBulkLength.store(try number(1024...Int(Int32.max) * 256), ordering: .relaxed)
-        case "bind", "port", "databases", "io-threads":
+        case "bind", "port", "databases", "io-threads", "dir":
             throw CommandError("CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
         default:
             throw CommandError("Unknown option or number of arguments for CONFIG SET - '\(name)'")

@@ -76,6 +76,9 @@ struct ServerOptions {
             self.server.databases = self.databases
         case "proto-max-bulk-len": self.server.limits.maxBulkLength = try integer(1024...Int(Int32.max) * 256)
         case "maxclients": self.server.maxClients = try integer(1...1_000_000)
+        case "dir":
+            guard values.count == 1 else { throw Failure(message: "\(origin): 'dir' needs one path") }
+            self.server.dir = values[0]
         case "timeout": self.server.timeout = try integer(0...Int(Int32.max))
         default:
             throw Failure(message: "\(origin): unknown directive '\(directive)'")

@@ -153,3 +153,11 @@ def test_client_commands(r):
     assert any(c["name"] == "pytest" for c in r.client_list())
     assert isinstance(r.client_id(), int)
     assert len(r.time()) == 2
+
+
+def test_config_get_set(r):
+    assert r.config_get("maxclients") == {"maxclients": "10000"}
+    assert "timeout" in r.config_get("*")
+    r.config_set("timeout", 0)
+    with pytest.raises(redis.ResponseError, match="can't set immutable config"):
+        r.config_set("dir", "/tmp")
