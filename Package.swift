@@ -14,6 +14,9 @@ import PackageDescription
 /// not compile them.
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // Release builds skip dynamic exclusivity checks (a runtime call per class-property access on the hot path);
+    // debug builds and the sanitizer runs keep them.
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
 /// The engine is the hot path: let its callers inline it across the module boundary (full cross-module

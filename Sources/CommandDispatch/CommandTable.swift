@@ -5,6 +5,8 @@ import TransactionEngine
 /// The command table: every command Weft serves, by lowercase name, and the dispatcher that runs one.
 package struct CommandTable: Sendable {
     private var commands: [String: CommandSpec] = [:]
+    /// The same specs by a hash of the lowercase name, so that dispatch looks a command up without allocating.
+    private var byHash: [UInt64: CommandSpec] = [:]
 
     /// The table with every command family registered.
     package static let standard: CommandTable = {
@@ -22,12 +24,40 @@ package struct CommandTable: Sendable {
         for spec in specs {
             precondition(self.commands[spec.name] == nil, "command \(spec.name) registered twice")
             self.commands[spec.name] = spec
+            let hash = Array(spec.name.utf8).withUnsafeBytes { CommandTable.nameHash($0) }
+            precondition(self.byHash[hash] == nil, "command name hash collision: \(spec.name)")
+            self.byHash[hash] = spec
         }
     }
 
     /// The spec of a command name (any case).
     package func spec(named name: String) -> CommandSpec? {
         self.commands[name.lowercased()]
+    }
+
+    /// The spec of a command name given as bytes (any case), without allocating.
+    package func spec(for name: ByteBuffer) -> CommandSpec? {
+        name.withUnsafeReadableBytes { bytes -> CommandSpec? in
+            guard let spec = self.byHash[CommandTable.nameHash(bytes)] else { return nil }
+            guard spec.name.utf8.count == bytes.count else { return nil }
+            for (byte, expected) in zip(bytes, spec.name.utf8) where CommandTable.lower(byte) != expected {
+                return nil
+            }
+            return spec
+        }
+    }
+
+    @inline(__always) static func lower(_ byte: UInt8) -> UInt8 {
+        byte >= 65 && byte <= 90 ? byte + 32 : byte
+    }
+
+    /// FNV-1a over the lowercased bytes.
+    static func nameHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(CommandTable.lower(byte))) &* 0x0000_0100_0000_01b3
+        }
+        return hash
     }
 
     /// Every command, for COMMAND COUNT and the like.
@@ -52,8 +82,8 @@ package struct CommandTable: Sendable {
         server: (any ServerContext)? = nil
     ) {
         reply.protocolVersion = session.protocolVersion
-        let name = String(buffer: arguments[0])
-        guard let spec = self.spec(named: name) else {
+        guard let spec = self.spec(for: arguments[0]) else {
+            let name = String(buffer: arguments[0])
             let shown = arguments.dropFirst().prefix(64).map { String(buffer: $0) }
             reply.error(CommandError.unknownCommand(name, arguments: Array(shown)).replyText)
             if session.inMulti { session.multiFailed = true }
@@ -69,19 +99,21 @@ package struct CommandTable: Sendable {
             reply.simple("QUEUED")
             return
         }
-        var context = CommandContext(worker: worker, session: session, arguments: arguments)
+        session.commandsProcessed += 1
+        session.lastCommand = spec.name
+        // Move the session into the context and back (swaps, not copies: no reference counting).
+        var context = CommandContext(worker: worker, session: ClientSession(id: 0), arguments: arguments)
+        swap(&context.session, &session)
+        defer { swap(&context.session, &session) }
         context.transaction = transaction
         context.exclusive = exclusive
         context.server = server
-        session.commandsProcessed += 1
-        session.lastCommand = spec.name
         do {
             try spec.handler(&context, &reply)
         } catch {
             reply.error(error.replyText)
         }
-        session = context.session
-        reply.protocolVersion = session.protocolVersion
+        reply.protocolVersion = context.session.protocolVersion
     }
 }
 

@@ -47,7 +47,7 @@ package enum TransactionCommands {
             if failed {
                 throw CommandError(code: "EXECABORT", "Transaction discarded because of previous errors.")
             }
-            if queued.contains(where: { table.spec(named: String(buffer: $0[0]))?.flags.contains(.exclusive) ?? false })
+            if queued.contains(where: { table.spec(for: $0[0])?.flags.contains(.exclusive) ?? false })
             {
                 TransactionCommands.execExclusively(queued, watches, table, &context, &reply)
             } else {
@@ -68,7 +68,7 @@ package enum TransactionCommands {
         var positions: [(command: Int, argument: Int)] = []
         var database = start.database
         for (i, arguments) in queued.enumerated() {
-            guard let spec = table.spec(named: String(buffer: arguments[0])) else { continue }
+            guard let spec = table.spec(for: arguments[0]) else { continue }
             if spec.name == "select", let index = RedisInteger.parse(arguments[1]) { database = Int(index) }
             guard database == start.database else { continue }
             for position in spec.keyPositions(argumentCount: arguments.count) {

@@ -118,7 +118,7 @@ package final class Worker: @unchecked Sendable {
         if self.pinDepth > 0 { return }
         self.slot.pointee.state.store(0, ordering: .releasing)
         self.unpinsSinceCollect += 1
-        if self.limbo.count >= 64 || (self.unpinsSinceCollect >= 1024 && !self.limbo.isEmpty) {
+        if self.limbo.count >= 256 || (self.unpinsSinceCollect >= 1024 && !self.limbo.isEmpty) {
             self.collect()
         }
         if self.memoryDelta != 0 && self.unpinsSinceCollect & 63 == 0 {
