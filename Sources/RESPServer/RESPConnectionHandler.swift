@@ -68,6 +68,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
         if reply.buffer.readableBytes > 0 {
             context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
+            // A client whose unsent replies pass the output limit is closed (client-output-buffer-limit).
+            let limit = self.server.outputHardLimit.load(ordering: .relaxed)
+            if limit > 0, let pending = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes),
+                pending > limit
+            {
+                self.closing = true
+                context.close(promise: nil)
+                return
+            }
         }
         if self.closing {
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)

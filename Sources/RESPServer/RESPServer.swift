@@ -35,6 +35,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         package var configFile = ""
         /// The working directory for the log (issue 4); set at start only.
         package var dir = "."
+        /// Unsent reply bytes after which a client is closed.
+        package var outputBufferLimits = OutputBufferLimits()
 
         package init() {}
     }
@@ -49,6 +51,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     private let maxClients: Atomic<Int>
     private let timeout: Atomic<Int>
     private let maxBulkLength: Atomic<Int>
+    private let outputLimits: Mutex<OutputBufferLimits>
+    /// The normal class's hard limit, read by every connection after each read (0: none).
+    let outputHardLimit: Atomic<Int>
     private let totalConnections = Atomic<Int>(0)
     private let rejectedConnections = Atomic<Int>(0)
     private let totalCommands = Atomic<Int>(0)
@@ -64,6 +69,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.maxClients = Atomic(configuration.maxClients)
         self.timeout = Atomic(configuration.timeout)
         self.maxBulkLength = Atomic(configuration.limits.maxBulkLength)
+        self.outputLimits = Mutex(configuration.outputBufferLimits)
+        self.outputHardLimit = Atomic(configuration.outputBufferLimits.normal.hard)
     }
 
     /// What SHUTDOWN calls (the executable exits there; tests just close the server).
@@ -254,6 +261,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             ("maxclients", String(self.maxClients.load(ordering: .relaxed))),
             ("timeout", String(self.timeout.load(ordering: .relaxed))),
             ("proto-max-bulk-len", String(self.maxBulkLength.load(ordering: .relaxed))),
+            ("client-output-buffer-limit", self.outputLimits.withLock { $0.description }),
         ]
     }
 
@@ -271,6 +279,16 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         case "timeout": self.timeout.store(try number(0...Int(Int32.max)), ordering: .relaxed)
         case "proto-max-bulk-len":
             self.maxBulkLength.store(try number(1024...Int(Int32.max) * 256), ordering: .relaxed)
+        case "client-output-buffer-limit":
+            let words = value.split(separator: " ").map(String.init)
+            guard let updated = self.outputLimits.withLock({ $0.applying(words) }) else {
+                throw CommandError(
+                    "CONFIG SET failed (possibly related to argument '\(name)') - Wrong number of arguments in "
+                        + "buffer limit configuration."
+                )
+            }
+            self.outputLimits.withLock { $0 = updated }
+            self.outputHardLimit.store(updated.normal.hard, ordering: .relaxed)
         case "bind", "port", "databases", "io-threads", "dir":
             throw CommandError("CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
         default:

@@ -76,6 +76,11 @@ struct ServerOptions {
             self.server.databases = self.databases
         case "proto-max-bulk-len": self.server.limits.maxBulkLength = try integer(1024...Int(Int32.max) * 256)
         case "maxclients": self.server.maxClients = try integer(1...1_000_000)
+        case "client-output-buffer-limit":
+            guard let limits = self.server.outputBufferLimits.applying(values) else {
+                throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
+            }
+            self.server.outputBufferLimits = limits
         case "dir":
             guard values.count == 1 else { throw Failure(message: "\(origin): 'dir' needs one path") }
             self.server.dir = values[0]

@@ -121,6 +121,29 @@ struct ServerCommandTests {
         #expect(try c.call(bytes: [Array("GET".utf8), Array("huge".utf8)]) == .bulk(value))
     }
 
+    @Test("a client whose unsent replies pass client-output-buffer-limit is disconnected; CONFIG shows the limit")
+    func outputLimit() throws {
+        let server = try TestServer(outputHardLimit: 1 << 20)
+        let setup = try server.client()
+        _ = try setup.call("SET", "big", String(repeating: "x", count: 256 * 1024))
+        guard case .array(let config?) = try setup.call("CONFIG", "GET", "client-output-buffer-limit") else {
+            Issue.record("CONFIG GET")
+            return
+        }
+        #expect(config.count == 2 && self.text(config[1]).hasPrefix("normal 1048576 0 0"))
+        let greedy = try server.client()
+        var request: [UInt8] = []
+        for _ in 0..<32 { request += RESPTestClient.encode([Array("GET".utf8), Array("big".utf8)]) }
+        greedy.send(raw: request)
+        Thread.sleep(forTimeInterval: 0.5)
+        // 8 MB of replies against a 1 MB limit: the server closed the connection.
+        var received = 0
+        while (try? greedy.read()) != nil { received += 1 }
+        #expect(received < 32)
+        #expect(greedy.isClosed())
+        #expect(try setup.call("PING") == .simple("PONG"))
+    }
+
     @Test("a client that never reads its replies does not stop the others")
     func backpressure() throws {
         let server = try TestServer()

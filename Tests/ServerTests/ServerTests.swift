@@ -10,13 +10,14 @@ final class TestServer: @unchecked Sendable {
     let engine: TransactionEngine
     let port: Int
 
-    init(ioThreads: Int = 2, maxClients: Int = 10_000, timeout: Int = 0) throws {
+    init(ioThreads: Int = 2, maxClients: Int = 10_000, timeout: Int = 0, outputHardLimit: Int = 0) throws {
         var configuration = RESPServer.Configuration()
         configuration.bind = ["127.0.0.1"]
         configuration.port = 0
         configuration.ioThreads = ioThreads
         configuration.maxClients = maxClients
         configuration.timeout = timeout
+        configuration.outputBufferLimits.normal.hard = outputHardLimit
         self.engine = TransactionEngine()
         self.server = RESPServer(configuration: configuration, engine: self.engine)
         self.port = try self.server.start()
