@@ -1,0 +1,176 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension LogWriter {
+    /// The durable point published by the latest successful flush.
+    package var durable: DurablePoint {
+        self.progress.withLock { $0.durable }
+    }
+
+    /// The durable epoch, read without a lock (for polling from event loops).
+    package var durableEpoch: UInt64 {
+        self.durableEpochValue.load(ordering: .acquiring)
+    }
+
+    /// Starts the background flusher thread (a pthread): it flushes every `flushInterval`, and at once when woken
+    /// by `requestFlush()`, by a waiter, or (under `.always`) by an append to an empty lane; it syncs unless the
+    /// policy is `.no`, and flushes through `closedEpoch`. A second call does nothing.
+    ///
+    /// - Throws: `LogError.io(.startThread…)` when the thread cannot be created; `LogError.writerClosed`.
+    package func startFlusher() throws(LogError) {
+        guard !self.isClosed.load(ordering: .acquiring) else { throw .writerClosed }
+        try self.flusherThread.withLock { (thread) throws(LogError) in
+            guard thread == nil else { return }
+            self.progress.withLock { $0.stopping = false }
+            thread = try FlusherThread.start(directory: self.directory) { [self] in self.runFlusher() }
+            self.flusherRunning.store(true, ordering: .releasing)
+        }
+    }
+
+    /// Wakes the flusher thread for a flush now (no effect without one). The engine calls it when it closes an
+    /// epoch that has waiters.
+    package func requestFlush() {
+        self.progress.withLockBroadcasting { $0.flushRequested = true }
+    }
+
+    /// Blocks the calling thread until every record of `epoch` and below is durable (contract item 4): group
+    /// commit, as every appender waiting meanwhile shares the same write and sync.
+    ///
+    /// With the flusher thread running it wakes it once and sleeps; without it, it flushes itself (waiters take
+    /// turns, and a waiter whose records an earlier flush took finds nothing to do). While `epoch` is not closed
+    /// yet it keeps waiting: the engine's closing of the epoch, and the next flush, let it through.
+    ///
+    /// - Parameters:
+    ///   - epoch: the epoch to wait for.
+    ///   - timeout: how long to wait at most; nil waits without limit.
+    /// - Returns: the durable point, at or past `epoch`.
+    /// - Throws: the `LogError` of a flush that failed while waiting; `LogError.timedOut` after `timeout`.
+    @discardableResult
+    package func waitUntilDurable(epoch: UInt64, timeout: Duration? = nil) throws(LogError) -> DurablePoint {
+        let deadline = timeout.map { MonotonicClock.deadline(after: $0) }
+        if self.flusherRunning.load(ordering: .acquiring) {
+            return try self.waitForFlusher(epoch: epoch, deadline: deadline)
+        }
+        while true {
+            let point = self.durable
+            if point.epoch >= epoch { return point }
+            let reached = try self.flush(
+                fsync: self.configuration.policy != .no,
+                through: self.configuration.closedEpoch?() ?? .max
+            )
+            if reached.epoch >= epoch { return reached }
+            // The epoch is still open: sleep until another flush moves the point, or a millisecond.
+            let now = MonotonicClock.now()
+            if let deadline, now >= deadline { throw .timedOut(epoch: epoch) }
+            _ = self.progress.wait(until: min(deadline ?? .max, now + 1_000_000)) { progress in
+                progress.durable.epoch >= epoch ? true : nil
+            }
+        }
+    }
+
+    /// The waiting side of group commit with the flusher thread running.
+    private func waitForFlusher(epoch: UInt64, deadline: UInt64?) throws(LogError) -> DurablePoint {
+        var asked: UInt64? = nil
+        let outcome = self.progress.wait(until: deadline) { progress -> Result<DurablePoint, LogError>? in
+            if progress.durable.epoch >= epoch { return .success(progress.durable) }
+            if let asked, progress.attempts > asked, let failure = progress.lastFailure { return .failure(failure) }
+            if asked == nil {
+                asked = progress.attempts
+                progress.flushRequested = true
+                self.progress.broadcast()
+            }
+            return nil
+        }
+        guard let outcome else { throw .timedOut(epoch: epoch) }
+        return try outcome.get()
+    }
+
+    /// Stops the flusher thread, flushes and syncs what is left (whatever the policy), and closes the files.
+    /// Appends fail from the moment it is called. If the last flush fails, it throws and the files stay open, so
+    /// that `close()` can be called again.
+    ///
+    /// - Throws: the final flush's `LogError`.
+    package func close() throws(LogError) {
+        self.isClosed.store(true, ordering: .releasing)
+        self.stopFlusher()
+        guard !self.io.withLock({ $0.closed }) else { return }
+        try self.flush(fsync: true)
+        self.io.withLock { io in
+            if io.fd >= 0 { POSIX.close(io.fd) }
+            POSIX.close(io.directoryFD)
+            io.fd = -1
+            io.directoryFD = -1
+            io.closed = true
+        }
+    }
+
+    /// Asks the flusher thread to stop and joins it.
+    private func stopFlusher() {
+        let thread = self.flusherThread.withLock { thread -> pthread_t? in
+            defer { thread = nil }
+            return thread
+        }
+        guard let thread else { return }
+        self.progress.withLockBroadcasting { $0.stopping = true }
+        pthread_join(thread, nil)
+        self.flusherRunning.store(false, ordering: .releasing)
+    }
+
+    /// The flusher thread's loop: sleep until woken or `flushInterval` passes, flush, repeat until stopped.
+    private func runFlusher() {
+        while true {
+            let deadline = MonotonicClock.deadline(after: self.configuration.flushInterval)
+            let stop =
+                self.progress.wait(until: deadline) { progress -> Bool? in
+                    if progress.stopping { return true }
+                    if progress.flushRequested {
+                        progress.flushRequested = false
+                        return false
+                    }
+                    return nil
+                } ?? false
+            if stop { return }
+            do {
+                try self.flush(
+                    fsync: self.configuration.policy != .no,
+                    through: self.configuration.closedEpoch?() ?? .max
+                )
+            } catch {
+                self.configuration.onFlushError?(error)
+            }
+        }
+    }
+}
+
+/// Starts the writer's background thread: a plain pthread, not a Swift task, so that blocking `fdatasync` calls
+/// never occupy the cooperative pool.
+enum FlusherThread {
+    /// Starts a joinable thread running `body`.
+    static func start(directory: String, _ body: @escaping @Sendable () -> Void) throws(LogError) -> pthread_t {
+        let box = Unmanaged.passRetained(Box(body))
+        var thread = pthread_t()
+        let result = pthread_create(
+            &thread,
+            nil,
+            { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                box.body()
+                return nil
+            },
+            box.toOpaque()
+        )
+        guard result == 0 else {
+            box.release()
+            throw .io(.startThread, path: directory, errno: result)
+        }
+        return thread
+    }
+
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+}
