@@ -42,18 +42,10 @@ extension Worker {
             let snapshot = self.snapshotForBody(cell) ?? CellSnapshot(word: 0, value: 0, expiresAt: 0)
             if CellWord.isDead(snapshot.word) { continue }
             let absent = CellWord.isAbsent(snapshot.word) || snapshot.word == 0
-            var entry = WriteEntry(
-                cell: cell,
-                databaseIndex: self.databaseIndex,
-                baseWord: snapshot.word,
-                baseValue: absent ? 0 : snapshot.value,
-                baseExpiresAt: absent ? 0 : snapshot.expiresAt,
-                value: 0,
-                expiresAt: 0,
-                ownsValue: false,
-                written: false,
-                locked: false
-            )
+            var entry = WriteEntry(cell: cell, databaseIndex: self.databaseIndex)
+            entry.baseWord = snapshot.word
+            entry.baseValue = absent ? 0 : snapshot.value
+            entry.baseExpiresAt = absent ? 0 : snapshot.expiresAt
             self.resetToBase(&entry)
             self.addWriteEntry(entry)
             return self.writeSet.count - 1

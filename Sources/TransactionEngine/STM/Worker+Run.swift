@@ -154,20 +154,7 @@ extension Worker {
             for key in self.declared {
                 let cell = self.findOrInsertLive(key)
                 if self.writeEntryIndex(of: cell) == nil {
-                    self.addWriteEntry(
-                        WriteEntry(
-                            cell: cell,
-                            databaseIndex: self.databaseIndex,
-                            baseWord: 0,
-                            baseValue: 0,
-                            baseExpiresAt: 0,
-                            value: 0,
-                            expiresAt: 0,
-                            ownsValue: false,
-                            written: false,
-                            locked: false
-                        )
-                    )
+                    self.addWriteEntry(WriteEntry(cell: cell, databaseIndex: self.databaseIndex))
                 }
             }
             self.writeSet.sort { $0.cell.bits < $1.cell.bits }
@@ -189,18 +176,8 @@ extension Worker {
     }
 
     private func appendLockedEntry(cell: Cell, word: UInt64) {
-        var entry = WriteEntry(
-            cell: cell,
-            databaseIndex: self.databaseIndex,
-            baseWord: 0,
-            baseValue: 0,
-            baseExpiresAt: 0,
-            value: 0,
-            expiresAt: 0,
-            ownsValue: false,
-            written: false,
-            locked: true
-        )
+        var entry = WriteEntry(cell: cell, databaseIndex: self.databaseIndex)
+        entry.locked = true
         self.fillBase(&entry, word: word)
         self.addWriteEntry(entry)
     }

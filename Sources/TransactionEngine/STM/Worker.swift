@@ -267,4 +267,18 @@ struct WriteEntry {
     var ownsValue: Bool
     var written: Bool
     var locked: Bool
+
+    /// An entry for `cell` with an empty base and no write yet; the caller fills the base.
+    init(cell: Cell, databaseIndex: Int) {
+        self.cell = cell
+        self.databaseIndex = databaseIndex
+        self.baseWord = 0
+        self.baseValue = 0
+        self.baseExpiresAt = 0
+        self.value = 0
+        self.expiresAt = 0
+        self.ownsValue = false
+        self.written = false
+        self.locked = false
+    }
 }
