@@ -30,7 +30,8 @@ var package = Package(
     name: "weft",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "weft-server", targets: ["weft-server"])
+        .executable(name: "weft-server", targets: ["weft-server"]),
+        .executable(name: "weft-log", targets: ["weft-log"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2")
@@ -73,6 +74,11 @@ var package = Package(
         .executableTarget(
             name: "weft-server",
             dependencies: ["RESPServer", "RESPCodec", "TransactionEngine"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "weft-log",
+            dependencies: ["CommitLog", "TransactionEngine"],
             swiftSettings: strictSettings
         ),
         .target(
