@@ -60,6 +60,15 @@ package struct RESPRequestDecoder: Sendable {
     ///   is then left at the start of the offending line or request.
     /// - Complexity: O(*n*) in the bytes consumed, plus the bytes of an unfinished line searched for the first
     ///   time.
+    /// Drops the decoder's references to the last command's arguments (keeping the array's storage for the next
+    /// one). Call it after the caller has dropped its own copy and before compacting the input buffer, so that the
+    /// buffer's storage is not shared and compacting it copies nothing.
+    package mutating func releaseArguments() {
+        if case .requestStart = self.state {
+            self.arguments.removeAll(keepingCapacity: true)
+        }
+    }
+
     package mutating func next(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> [ByteBuffer]? {
         do throws(RESPProtocolError) {
             return try self.decode(&buffer)
@@ -135,9 +144,9 @@ extension RESPRequestDecoder {
                     self.state = .bulkHeader(remaining: remaining - 1)
                 } else {
                     self.state = .requestStart
-                    let command = self.arguments
-                    self.arguments = []
-                    return command
+                    // The decoder keeps sharing the array's storage; the next request empties it, and by then the
+                    // caller has usually dropped its copy, so the storage is reused instead of allocated anew.
+                    return self.arguments
                 }
             case .failed(let error):
                 throw error
@@ -165,6 +174,7 @@ extension RESPRequestDecoder {
         buffer.moveReaderIndex(forwardBy: carriageReturn + 2)
         self.searchedBytes = 0
         if count > 0 {
+            self.arguments.removeAll(keepingCapacity: true)
             self.arguments.reserveCapacity(Int(min(count, 1024)))
             self.state = .bulkHeader(remaining: Int(count))
         }

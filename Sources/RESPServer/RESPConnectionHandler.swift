@@ -61,6 +61,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
         self.server.countCommands(self.session.commandsProcessed - before)
         self.record.update(from: self.session)
+        self.decoder.releaseArguments()
         if self.pending!.readableBytes == 0 {
             self.pending = nil
         } else if self.pending!.readerIndex > 1 << 16 {
