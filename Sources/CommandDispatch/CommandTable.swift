@@ -151,23 +151,7 @@ extension CommandContext {
     /// Calls `body` with stable raw buffers for the arguments at `indices`, valid until it returns (what a
     /// multi-key transaction needs for its declared keys).
     package func withKeys<R>(_ indices: some Sequence<Int>, _ body: ([KeyBytes]) throws -> R) rethrows -> R {
-        let positions = Array(indices)
-        let total = positions.reduce(0) { $0 + self.arguments[$1].readableBytes }
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
-        defer { storage.deallocate() }
-        var keys: [KeyBytes] = []
-        keys.reserveCapacity(positions.count)
-        var offset = 0
-        for position in positions {
-            self.arguments[position].withUnsafeReadableBytes { bytes in
-                if !bytes.isEmpty {
-                    (storage + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                }
-                keys.append(KeyBytes(start: storage + offset, count: bytes.count))
-                offset += bytes.count
-            }
-        }
-        return try body(keys)
+        try withStableKeys(indices.map { self.arguments[$0] }, body)
     }
 }
 
@@ -203,6 +187,12 @@ package enum RedisInteger {
         }
         guard magnitude <= UInt64(Int64.max) else { return nil }
         return Int64(magnitude)
+    }
+}
+
+extension ByteBuffer: KeySource {
+    package func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try self.withUnsafeReadableBytes(body)
     }
 }
 

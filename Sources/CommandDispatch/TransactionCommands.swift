@@ -79,7 +79,7 @@ package enum TransactionCommands {
         var finalSession = start
         let worker = context.worker
         let server = context.server
-        let committed = TransactionCommands.withDeclaredKeys(queued, positions) { keys in
+        let committed = withStableKeys(positions.map { queued[$0.command][$0.argument] }) { keys in
             worker.run(database: start.database, keys: keys, watching: watches) { tx in
                 // Every attempt starts from the same session and rewrites the reply from the mark.
                 reply.buffer.moveWriterIndex(to: mark)
@@ -141,28 +141,6 @@ package enum TransactionCommands {
         context.session.name = session.name
     }
 
-    /// Stable buffers for the declared keys of an EXEC (the arguments' bytes move with their buffers).
-    private static func withDeclaredKeys<R>(
-        _ queued: [[ByteBuffer]],
-        _ positions: [(command: Int, argument: Int)],
-        _ body: ([KeyBytes]) -> R
-    ) -> R {
-        let total = positions.reduce(0) { $0 + queued[$1.command][$1.argument].readableBytes }
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
-        defer { storage.deallocate() }
-        var keys: [KeyBytes] = []
-        var offset = 0
-        for position in positions {
-            queued[position.command][position.argument].withUnsafeReadableBytes { bytes in
-                if !bytes.isEmpty {
-                    (storage + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-                }
-                keys.append(KeyBytes(start: storage + offset, count: bytes.count))
-                offset += bytes.count
-            }
-        }
-        return body(keys)
-    }
 
     /// Leaves MULTI state and releases the watches (EXEC and DISCARD).
     static func endMulti(_ context: inout CommandContext) {

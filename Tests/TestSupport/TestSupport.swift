@@ -36,21 +36,7 @@ package func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// Calls `body` with stable raw buffers for `keys`, valid until it returns (what `run(database:keys:)` needs).
 package func withKeyBytes<R>(_ keys: [[UInt8]], _ body: ([KeyBytes]) throws -> R) rethrows -> R {
-    let total = keys.reduce(0) { $0 + $1.count }
-    let storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
-    defer { storage.deallocate() }
-    var buffers: [KeyBytes] = []
-    var offset = 0
-    for key in keys {
-        key.withUnsafeBytes { source in
-            if !source.isEmpty {
-                (storage + offset).copyMemory(from: source.baseAddress!, byteCount: source.count)
-            }
-        }
-        buffers.append(KeyBytes(start: storage + offset, count: key.count))
-        offset += key.count
-    }
-    return try body(buffers)
+    try withStableKeys(keys, body)
 }
 
 extension Transaction {
