@@ -3,11 +3,11 @@ import RESPCodec
 import TransactionEngine
 
 /// PING, ECHO, SELECT, QUIT, HELLO, CLIENT (ID, SETNAME, GETNAME, SETINFO).
-enum ConnectionCommands {
+package enum ConnectionCommands {
     /// What HELLO reports. Like other Redis-compatible servers, Weft names itself `redis` with the Redis version
     /// whose behaviour it follows, so that clients enable the features they expect.
-    static let serverName = "redis"
-    static let serverVersion = "7.2.0"
+    package static let serverName = "redis"
+    package static let serverVersion = "7.2.0"
 
     static let all: [CommandSpec] = [
         CommandSpec("ping", arity: -1, flags: [.fast]) { context, reply throws(CommandError) in

@@ -219,7 +219,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             (
                 "Server",
                 [
-                    ("redis_version", ConnectionCommandsVersion.version),
+                    ("redis_version", ConnectionCommands.serverVersion),
                     ("weft_version", "0.1.0"),
                     ("redis_mode", "standalone"),
                     ("os", "Linux"),
@@ -303,11 +303,6 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             if let handler { handler() } else { try? self.shutdown() }
         }
     }
-}
-
-/// The Redis version HELLO and INFO report.
-enum ConnectionCommandsVersion {
-    static let version = "7.2.0"
 }
 
 /// A detached thread, for work that must not run on an event loop.
