@@ -6,7 +6,7 @@ import PackageDescription
 ///
 /// The module graph (an arrow means "imports"; nothing imports upward or sideways):
 ///
-///     weft-server (exe) -> RESPServer -> RESPCodec, CommandDispatch
+///     weft-server (exe) -> RESPServer -> RESPCodec, CommandDispatch, CommitLog (the writer's handle)
 ///     CommandDispatch -> RESPCodec, TransactionEngine
 ///     TransactionEngine -> CommitLog -> CLZ4
 ///
@@ -65,7 +65,7 @@ var package = Package(
         .target(
             name: "RESPServer",
             dependencies: [
-                "RESPCodec", "CommandDispatch", "TransactionEngine",
+                "RESPCodec", "CommandDispatch", "TransactionEngine", "CommitLog",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -73,7 +73,7 @@ var package = Package(
         ),
         .executableTarget(
             name: "weft-server",
-            dependencies: ["RESPServer", "RESPCodec", "TransactionEngine"],
+            dependencies: ["RESPServer", "RESPCodec", "TransactionEngine", "CommitLog"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -94,6 +94,18 @@ package struct CommandTable: Sendable {
             if session.inMulti { session.multiFailed = true }
             return
         }
+        if let server, let refusal = server.refusal(for: spec, session: session) {
+            reply.error(refusal)
+            if spec.name == "exec" {
+                TransactionCommands.releaseWatches(&session, worker: worker)
+                session.inMulti = false
+                session.multiFailed = false
+                session.queued.removeAll()
+            } else if session.inMulti {
+                session.multiFailed = true
+            }
+            return
+        }
         if session.inMulti && !spec.flags.contains(.noQueue) {
             session.queued.append(arguments)
             reply.simple("QUEUED")

@@ -31,6 +31,10 @@ enum ServerCommands {
             context.session.closeAfterReply = true
             server.requestShutdown()
         },
+        CommandSpec("bgrewriteaof", arity: 1, flags: [.admin]) { context, reply throws(CommandError) in
+            guard let server = context.server else { throw CommandError("BGREWRITEAOF is not available here") }
+            reply.simple(try server.rewriteLog())
+        },
         CommandSpec("command", arity: -1, flags: []) { context, reply throws(CommandError) in
             try ServerCommands.command(context, &reply, table: CommandTable.standard)
         },

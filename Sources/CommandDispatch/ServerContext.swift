@@ -16,4 +16,9 @@ package protocol ServerContext: AnyObject, Sendable {
     func setConfiguration(_ name: String, _ value: String) throws(CommandError)
     /// Stops the server after this reply (SHUTDOWN).
     func requestShutdown()
+    /// The error a command gets instead of running now (`LOADING` during recovery, `MISCONF` after a failed log
+    /// write), without the leading `-`; nil to run it.
+    func refusal(for spec: CommandSpec, session: ClientSession) -> String?
+    /// Starts a log rewrite (BGREWRITEAOF); returns the status reply, or throws Redis's error.
+    func rewriteLog() throws(CommandError) -> String
 }

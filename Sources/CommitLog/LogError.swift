@@ -78,6 +78,8 @@ package enum LogIOOperation: String, Hashable, Sendable {
     case remove = "unlink"
     /// `pthread_create(3)` of the flusher thread.
     case startThread = "pthread_create"
+    /// `rename(2)` of a finished checkpoint into place.
+    case rename = "rename"
 }
 
 /// Where the log is damaged and how: the file, the byte offset of the bad block (0 for a missing segment), the
@@ -135,6 +137,9 @@ package enum CorruptionReason: Error, Hashable, Sendable, CustomStringConvertibl
     case emptyBlock
     /// A segment number is missing from the sequence.
     case missingSegment(expected: UInt64, found: UInt64)
+    /// A checkpoint file ends before its last block is whole (checkpoints are synced before they are named, so
+    /// this is damage, not an interrupted write).
+    case truncatedCheckpoint
 
     /// One phrase for the operator.
     package var description: String {
@@ -167,6 +172,8 @@ package enum CorruptionReason: Error, Hashable, Sendable, CustomStringConvertibl
             return "record \(record) has TID \(tid), outside the block's TID range"
         case .emptyBlock:
             return "block holds no records"
+        case .truncatedCheckpoint:
+            return "checkpoint ends in an incomplete block"
         case .missingSegment(let expected, let found):
             return "segment \(SegmentDirectory.fileName(number: expected)) is missing "
                 + "(next is \(SegmentDirectory.fileName(number: found)))"

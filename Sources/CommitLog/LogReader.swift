@@ -101,6 +101,17 @@ package final class LogReader {
         )
     }
 
+    /// Opens the segments of `directory` numbered `first` and above (those a checkpoint does not cover).
+    ///
+    /// - Throws: as `init(directory:allowTruncation:)`.
+    package convenience init(directory: String, from first: UInt64, allowTruncation: Bool = false) throws(LogError) {
+        try self.init(
+            directory: directory,
+            segments: SegmentDirectory.list(directory).filter { $0.number >= first },
+            allowTruncation: allowTruncation
+        )
+    }
+
     /// Opens the given segments of `directory`, which must be sorted by number. The writer checks only the last.
     init(directory: String, segments: [SegmentFile], allowTruncation: Bool) throws(LogError) {
         self.directory = directory

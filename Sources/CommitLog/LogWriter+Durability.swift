@@ -121,8 +121,11 @@ extension LogWriter {
 
     /// The flusher thread's loop: sleep until woken or `flushInterval` passes, flush, repeat until stopped.
     private func runFlusher() {
+        var waiting = false
         while true {
-            let deadline = MonotonicClock.deadline(after: self.configuration.flushInterval)
+            // Under `.always`, records that wait for their epoch to close are retried soon, not a second later.
+            let interval = waiting ? self.configuration.closeRetryInterval : self.configuration.flushInterval
+            let deadline = MonotonicClock.deadline(after: interval)
             let stop =
                 self.progress.wait(until: deadline) { progress -> Bool? in
                     if progress.stopping { return true }
@@ -138,7 +141,9 @@ extension LogWriter {
                     fsync: self.configuration.policy != .no,
                     through: self.configuration.closedEpoch?() ?? .max
                 )
+                waiting = self.configuration.policy == .always && self.hasBufferedRecords
             } catch {
+                waiting = false
                 self.configuration.onFlushError?(error)
             }
         }

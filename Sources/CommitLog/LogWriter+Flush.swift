@@ -59,6 +59,34 @@ extension LogWriter {
         return DurablePoint(epoch: epoch, tid: io.doneTID)
     }
 
+    /// Syncs and closes the current segment, so that the next write starts a new one; returns that segment's
+    /// number. Every record written before the call lies in a lower segment (a checkpoint begun after it covers
+    /// them).
+    ///
+    /// - Throws: `LogError.io` when the sync fails; `LogError.writerClosed`.
+    package func rotate() throws(LogError) -> UInt64 {
+        try self.io.withLock { (io) throws(LogError) -> UInt64 in
+            guard !io.closed else { throw .writerClosed }
+            if io.fd >= 0 {
+                try self.sync(&io)
+                POSIX.close(io.fd)
+                io.fd = -1
+            }
+            return io.nextSegment
+        }
+    }
+
+    /// Bytes in the segments from `number` on, as the writer knows them (the current segment's size included).
+    package func segmentBytes(from number: UInt64) -> Int64 {
+        let segments = (try? SegmentDirectory.list(self.directory)) ?? []
+        return segments.filter { $0.number >= number }.reduce(0) { $0 + $1.size }
+    }
+
+    /// Whether any lane holds records not yet taken by a flush.
+    var hasBufferedRecords: Bool {
+        self.lowestBufferedEpoch() != .max
+    }
+
     /// Moves the published durable point forward to `reached` (never back), wakes waiters, and tells `onDurable`.
     /// Runs under the I/O lock, so publications and callbacks come in order.
     private func publish(_ reached: DurablePoint?) -> DurablePoint {
@@ -132,6 +160,8 @@ extension LogWriter {
     private func emit(_ encoder: BlockEncoder, into io: inout WriterIO) {
         let start = io.output.count
         let header = encoder.encode(compress: self.configuration.compression, into: &io.output)
+        io.statistics.payloadBytes += Int(header.uncompressedLength)
+        io.statistics.storedPayloadBytes += Int(header.storedLength)
         io.blocks.append(
             WriterIO.PendingBlock(
                 start: start,

@@ -87,6 +87,11 @@ package final class LogWriter: Sendable {
         package var onDurable: (@Sendable (DurablePoint) -> Void)? = nil
         /// Called when a flush of the flusher thread fails (it retries at its next turn).
         package var onFlushError: (@Sendable (LogError) -> Void)? = nil
+        /// The lowest number the next segment may get: after a checkpoint covering segments below `n` (whose
+        /// segments may all be gone), the log goes on at `n` at least.
+        package var firstSegment: UInt64 = 1
+        /// Under `.always`, how soon the flusher thread tries again while records wait for their epoch to close.
+        package var closeRetryInterval: Duration = .microseconds(100)
         /// Test hook: system calls to fail on purpose.
         package var _faults: _LogFaults? = nil
 
@@ -110,6 +115,9 @@ package final class LogWriter: Sendable {
         package var syncs = 0
         /// Segment files created.
         package var segmentsCreated = 0
+        /// Record bytes framed into blocks, before compression, and the payload bytes stored for them.
+        package var payloadBytes = 0
+        package var storedPayloadBytes = 0
 
         /// All zero.
         package init() {}
@@ -156,7 +164,8 @@ package final class LogWriter: Sendable {
         self.directory = directory
         self.configuration = configuration
         self.lanes = (0..<configuration.laneCount).map { _ in Lane() }
-        self.io = Locked(WriterIO(directoryFD: directoryFD, nextSegment: (segments.last?.number ?? 0) &+ 1))
+        let next = max((segments.last?.number ?? 0) &+ 1, configuration.firstSegment)
+        self.io = Locked(WriterIO(directoryFD: directoryFD, nextSegment: next))
         self.progress = ConditionLock(Progress())
     }
 

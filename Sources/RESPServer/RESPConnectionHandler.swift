@@ -8,10 +8,14 @@ import TransactionEngine
 ///
 /// A malformed request gets Redis's `-ERR Protocol error: ...` reply and the connection closes; other
 /// connections are not affected.
+///
+/// Under `appendfsync always`, replies to a read that committed writes are held until the log is durable through
+/// their epoch; while replies are held, later replies queue behind them, so they stay in request order.
 final class RESPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    private let state: LoopState
     private let worker: Worker
     private let table: CommandTable
     private let record: ClientRecord
@@ -21,9 +25,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// Bytes received but not yet decoded into a whole request.
     private var pending: ByteBuffer?
     private var closing = false
+    /// Replies waiting for the log, and the epoch they need durable.
+    private var held: ByteBuffer? = nil
+    private var heldEpoch: UInt64 = 0
+    private var heldContext: ChannelHandlerContext? = nil
+    private var closeAfterRelease = false
 
-    init(worker: Worker, table: CommandTable, limits: RESPLimits, record: ClientRecord, server: RESPServer) {
-        self.worker = worker
+    init(state: LoopState, table: CommandTable, limits: RESPLimits, record: ClientRecord, server: RESPServer) {
+        self.state = state
+        self.worker = state.worker
         self.table = table
         self.record = record
         self.server = server
@@ -67,6 +77,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         } else if self.pending!.readerIndex > 1 << 16 {
             self.pending!.discardReadBytes()
         }
+        let epoch = self.worker.takeCommittedEpoch()
+        if self.held != nil || self.state.mustWait(forEpoch: epoch) {
+            self.hold(reply.buffer, epoch: epoch, context: context)
+            if self.closing { self.closeAfterRelease = true }
+            return
+        }
         if reply.buffer.readableBytes > 0 {
             context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
             // A client whose unsent replies pass the output limit is closed (client-output-buffer-limit).
@@ -86,6 +102,39 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 bound.value.close(promise: nil)
             }
         }
+    }
+
+    /// Keeps `buffer` until the log is durable through `epoch` (and through what earlier held replies need).
+    private func hold(_ buffer: ByteBuffer, epoch: UInt64, context: ChannelHandlerContext) {
+        var buffer = buffer
+        if self.held == nil {
+            self.held = buffer
+            self.heldEpoch = epoch
+            self.heldContext = context
+            self.state.wait(self, epoch: epoch)
+        } else {
+            self.held!.writeBuffer(&buffer)
+            self.heldEpoch = max(self.heldEpoch, epoch)
+        }
+    }
+
+    /// Writes the held replies if the log is durable through their epoch; returns false to keep waiting. Called
+    /// on the loop by `LoopState`.
+    func releaseHeldReplies(durableEpoch: UInt64) -> Bool {
+        guard let held = self.held, let context = self.heldContext else { return true }
+        guard durableEpoch >= self.heldEpoch else { return false }
+        self.held = nil
+        self.heldContext = nil
+        self.heldEpoch = 0
+        if self.closeAfterRelease {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(self.wrapOutboundOut(held)).whenComplete { _ in
+                bound.value.close(promise: nil)
+            }
+        } else if context.channel.isActive {
+            context.writeAndFlush(self.wrapOutboundOut(held), promise: nil)
+        }
+        return true
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -1,4 +1,5 @@
 import CommandDispatch
+import CommitLog
 import NIOCore
 import NIOPosix
 import RESPCodec
@@ -41,10 +42,19 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         package init() {}
     }
 
+    /// Weft's own version (INFO's `weft_version`).
+    package static let weftVersion = "0.1.0"
+
     package let configuration: Configuration
     private let engine: TransactionEngine
+    /// The commit log's side of the server; nil when the server runs without one (tests).
+    package let durability: Durability?
     private let group: MultiThreadedEventLoopGroup
+    /// One per event loop: its worker and its connections waiting for the log.
+    private let loopStates: [LoopState]
     private let threads: Int
+    /// Event loops (io-threads).
+    package var threadCount: Int { self.threads }
     private let listeners = Mutex<[any Channel]>([])
     private let clients = Mutex<[Int64: ClientRecord]>([:])
     private let nextClientID = Atomic<Int64>(1)
@@ -61,11 +71,13 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     private let boundPort = Atomic<Int>(0)
     private let shutdownHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
-    package init(configuration: Configuration, engine: TransactionEngine) {
+    package init(configuration: Configuration, engine: TransactionEngine, durability: Durability? = nil) {
         self.configuration = configuration
         self.engine = engine
+        self.durability = durability
         self.threads = configuration.ioThreads > 0 ? configuration.ioThreads : System.coreCount
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
+        self.loopStates = self.group.makeIterator().map { LoopState(loop: $0, worker: engine.makeWorker()) }
         self.maxClients = Atomic(configuration.maxClients)
         self.timeout = Atomic(configuration.timeout)
         self.maxBulkLength = Atomic(configuration.limits.maxBulkLength)
@@ -81,15 +93,14 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     /// Binds every address and starts serving. Returns the port bound (useful with port 0).
     @discardableResult
     package func start() throws -> Int {
-        var workers: [ObjectIdentifier: Worker] = [:]
-        var first = true
-        for loop in self.group.makeIterator() {
-            let worker = self.engine.makeWorker()
-            workers[ObjectIdentifier(loop)] = worker
-            let housekeeper = first
-            first = false
-            // Reclaim memory on idle loops; on one loop, sweep expired keys and close idle clients.
-            loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [self] _ in
+        var states: [ObjectIdentifier: LoopState] = [:]
+        for (index, state) in self.loopStates.enumerated() {
+            states[ObjectIdentifier(state.loop)] = state
+            let housekeeper = index == 0
+            let worker = state.worker
+            // Reclaim memory on idle loops; on one loop, sweep expired keys and close idle clients, and once a second
+            // see whether the log has grown enough to be rewritten.
+            state.loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [self] _ in
                 worker.collect()
                 if housekeeper {
                     for database in 0..<worker.databaseCount {
@@ -98,9 +109,14 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                     self.closeIdleClients()
                 }
             }
+            if housekeeper, let durability = self.durability {
+                state.loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                    durability.rewriteIfGrown()
+                }
+            }
         }
         let table = CommandTable.standard
-        let workersByLoop = workers
+        let statesByLoop = states
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 511)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -128,11 +144,11 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 }
                 var limits = self.configuration.limits
                 limits.maxBulkLength = self.maxBulkLength.load(ordering: .relaxed)
-                let worker = workersByLoop[ObjectIdentifier(channel.eventLoop)]!
+                let state = statesByLoop[ObjectIdentifier(channel.eventLoop)]!
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         RESPConnectionHandler(
-                            worker: worker,
+                            state: state,
                             table: table,
                             limits: limits,
                             record: record,
@@ -157,6 +173,22 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.listeners.withLock { $0 = bound }
         self.boundPort.store(port, ordering: .relaxed)
         return port
+    }
+
+    /// Makes every loop's worker append its commits to `log` (after recovery), waiting until each loop has done so.
+    package func useLog(_ log: LogWriter?) throws {
+        for state in self.loopStates {
+            try state.loop.submit { state.useLog(log) }.wait()
+        }
+    }
+
+    /// Called by the log writer (on its thread) when more of the log is durable: wakes the loops whose
+    /// connections hold replies.
+    package func logBecameDurable(_ point: DurablePoint) {
+        self.durability?.flushSucceeded()
+        for state in self.loopStates where state.hasWaiters.load(ordering: .sequentiallyConsistent) {
+            state.loop.execute { state.release(through: point.epoch) }
+        }
     }
 
     /// Counts commands for INFO (called by handlers once per read).
@@ -220,7 +252,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 "Server",
                 [
                     ("redis_version", ConnectionCommands.serverVersion),
-                    ("weft_version", "0.1.0"),
+                    ("weft_version", RESPServer.weftVersion),
                     ("redis_mode", "standalone"),
                     ("os", "Linux"),
                     ("process_id", String(getpid())),
@@ -247,6 +279,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                     ("rejected_connections", String(self.rejectedConnections.load(ordering: .relaxed))),
                 ]
             ),
+            ("Persistence", self.durability?.infoFields() ?? [("loading", "0"), ("aof_enabled", "0")]),
             ("Replication", [("role", "master"), ("connected_slaves", "0")]),
         ]
     }
@@ -262,7 +295,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             ("timeout", String(self.timeout.load(ordering: .relaxed))),
             ("proto-max-bulk-len", String(self.maxBulkLength.load(ordering: .relaxed))),
             ("client-output-buffer-limit", self.outputLimits.withLock { $0.description }),
-        ]
+        ] + (self.durability?.configurationValues() ?? [])
     }
 
     package func setConfiguration(_ name: String, _ value: String) throws(CommandError) {
@@ -289,11 +322,37 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             }
             self.outputLimits.withLock { $0 = updated }
             self.outputHardLimit.store(updated.normal.hard, ordering: .relaxed)
-        case "bind", "port", "databases", "io-threads", "dir":
+        case "auto-aof-rewrite-percentage":
+            _ = self.durability?.set("auto-aof-rewrite-percentage", try number(0...Int(Int32.max)))
+        case "auto-aof-rewrite-min-size":
+            guard let bytes = OutputBufferLimits.memory(value) else { _ = try number(0...0); return }
+            _ = self.durability?.set("auto-aof-rewrite-min-size", bytes)
+        case "bind", "port", "databases", "io-threads", "dir", "appendonly", "appendfsync", "appenddirname",
+            "appendfilename", "aof-load-truncated", "aof-load-corrupt":
             throw CommandError("CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
         default:
             throw CommandError("Unknown option or number of arguments for CONFIG SET - '\(name)'")
         }
+    }
+
+    package func refusal(for spec: CommandSpec, session: ClientSession) -> String? {
+        guard let durability = self.durability, durability.mayRefuse else { return nil }
+        var isWrite = spec.flags.contains(.write)
+        if spec.name == "exec" {
+            let table = CommandTable.standard
+            isWrite = session.queued.contains { table.spec(for: $0[0])?.flags.contains(.write) ?? false }
+        }
+        return durability.refusal(isWrite: isWrite, name: spec.name)
+    }
+
+    package func rewriteLog() throws(CommandError) -> String {
+        guard let durability = self.durability, durability.configuration.enabled else {
+            throw CommandError("Weft's log is off (appendonly no): nothing to rewrite")
+        }
+        guard durability.startRewrite() else {
+            throw CommandError("Background append only file rewriting already in progress")
+        }
+        return "Background append only file rewriting started"
     }
 
     package func requestShutdown() {

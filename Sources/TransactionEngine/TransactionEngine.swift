@@ -1,3 +1,4 @@
+import CommitLog
 import Synchronization
 
 #if canImport(Glibc)
@@ -66,6 +67,12 @@ package final class TransactionEngine: @unchecked Sendable {
     /// Bytes allocated by the engine itself (empty databases), outside any worker.
     let baseMemory = Atomic<Int>(0)
 
+    /// The commit log every commit's record is appended to; nil when persistence is off. Set by `attach(log:)`
+    /// before any worker is made.
+    private(set) var log: LogWriter? = nil
+    /// Records the log refused (it was closed, or a record was too large); the commits themselves stand.
+    let logAppendFailures = Atomic<Int>(0)
+
     /// Low bits of a TID that count commits within an epoch.
     package static let tidSequenceBits: UInt64 = 20
 
@@ -113,6 +120,37 @@ package final class TransactionEngine: @unchecked Sendable {
         self.slots.deactivate(index)
         self.freeSlots.withLock { $0.append(index) }
     }
+
+    /// Sends every later commit's record to `log`, tagged with its TID and the epoch in the TID's high bits.
+    ///
+    /// Call it once, before `makeWorker()`: workers read the log when they are made. The writer's `closedEpoch`
+    /// should be this engine's `closedEpoch()`.
+    package func attach(log: LogWriter) {
+        precondition(self.log == nil, "a log is attached already")
+        precondition(self.slots.lowestPinnedEpoch() == .max, "attach the log before workers run")
+        self.log = log
+    }
+
+    /// The highest epoch no record will be appended to any more: the log writer flushes through it.
+    ///
+    /// Workers append a commit's record before they unpin, with the epoch of its TID, which is at least the epoch
+    /// they pinned. So an epoch is closed once the global epoch has passed it and no worker is still pinned at it or
+    /// below. The call also tries to advance the epoch, so that a writer waiting for an epoch moves it along.
+    /// - Complexity: O(w) in the workers.
+    package func closedEpoch() -> UInt64 {
+        self.tryAdvanceEpoch()
+        let global = self.epoch.load(ordering: .sequentiallyConsistent)
+        let pinned = self.slots.lowestPinnedEpoch()
+        return min(global, pinned) - 1
+    }
+
+    /// Exclusive transactions run so far (a checkpoint starts again when one ran during its scan).
+    package var exclusiveRunCount: UInt64 {
+        self.slots.sum().exclusiveRuns
+    }
+
+    /// Records the log refused since start.
+    package var logFailures: Int { self.logAppendFailures.load(ordering: .relaxed) }
 
     /// The current global epoch.
     package var currentEpoch: UInt64 { self.epoch.load(ordering: .sequentiallyConsistent) }

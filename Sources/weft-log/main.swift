@@ -49,6 +49,7 @@ func text(_ effect: Effect) -> String {
     case .flushDatabase(let database): return "flushdb db=\(database)"
     case .flushAll: return "flushall"
     case .swapDatabases(let first, let second): return "swapdb \(first) \(second)"
+    case .checkpoint(let firstSegment): return "checkpoint first-segment=\(firstSegment)"
     }
 }
 

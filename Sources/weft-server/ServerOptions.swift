@@ -1,3 +1,4 @@
+import CommitLog
 import RESPCodec
 import RESPServer
 
@@ -11,6 +12,7 @@ import Darwin
 /// overrides on the command line.
 struct ServerOptions {
     var server = RESPServer.Configuration()
+    var durability = Durability.Configuration()
     var databases = 16
 
     /// Why the configuration could not be read: the file, the line and the reason, as redis-server reports it.
@@ -65,6 +67,12 @@ struct ServerOptions {
             }
             return value
         }
+        func yesNo() throws(Failure) -> Bool {
+            guard values.count == 1, ["yes", "no"].contains(values[0].lowercased()) else {
+                throw Failure(message: "\(origin): argument must be 'yes' or 'no' for '\(directive)'")
+            }
+            return values[0].lowercased() == "yes"
+        }
         switch directive.lowercased() {
         case "port": self.server.port = try integer(0...65535)
         case "bind":
@@ -85,6 +93,30 @@ struct ServerOptions {
             guard values.count == 1 else { throw Failure(message: "\(origin): 'dir' needs one path") }
             self.server.dir = values[0]
         case "timeout": self.server.timeout = try integer(0...Int(Int32.max))
+        case "appendonly": self.durability.enabled = try yesNo()
+        case "appendfsync":
+            guard values.count == 1, let policy = LogWriter.FsyncPolicy(rawValue: values[0].lowercased()) else {
+                throw Failure(message: "\(origin): bad value for 'appendfsync' (always, everysec or no): \(values.joined(separator: " "))")
+            }
+            self.durability.policy = policy
+        case "appenddirname":
+            guard values.count == 1, !values[0].isEmpty, !values[0].contains("/") else {
+                throw Failure(message: "\(origin): 'appenddirname' needs one directory name without '/'")
+            }
+            self.durability.directoryName = values[0]
+        case "appendfilename":
+            guard values.count == 1, !values[0].isEmpty, !values[0].contains("/") else {
+                throw Failure(message: "\(origin): 'appendfilename' needs one file name without '/'")
+            }
+            self.durability.fileName = values[0]
+        case "aof-load-truncated": self.durability.loadTruncated = try yesNo()
+        case "aof-load-corrupt": self.durability.loadCorrupt = try yesNo()
+        case "auto-aof-rewrite-percentage": self.durability.rewritePercentage = try integer(0...Int(Int32.max))
+        case "auto-aof-rewrite-min-size":
+            guard values.count == 1, let bytes = OutputBufferLimits.memory(values[0]) else {
+                throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
+            }
+            self.durability.rewriteMinSize = Int64(bytes)
         default:
             throw Failure(message: "\(origin): unknown directive '\(directive)'")
         }

@@ -7,7 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// SIGTERM, SIGINT and SHUTDOWN: stop listening, close every client after its pending replies, exit 0.
+/// SIGTERM, SIGINT and SHUTDOWN: stop listening, close every client after its pending replies, flush and sync the
+/// log, exit 0.
 enum Shutdown {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
@@ -27,6 +28,15 @@ enum Shutdown {
     static func stop(_ server: RESPServer, reason: String) {
         Shutdown.say("\(reason): shutting down")
         try? server.shutdown()
+        if let log = server.durability?.log {
+            do {
+                try log.close()
+                Shutdown.say("log flushed and synced")
+            } catch {
+                Shutdown.say("log could not be flushed: \(error)")
+                exit(1)
+            }
+        }
         Shutdown.say("bye")
         exit(0)
     }

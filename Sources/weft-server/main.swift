@@ -1,3 +1,4 @@
+import CommitLog
 import Dispatch
 import RESPServer
 import TransactionEngine
@@ -8,14 +9,14 @@ import Glibc
 import Darwin
 #endif
 
-// Start order: configuration, engine, listen. The commit log and its replay come with issue 4.
-func say(_ message: String, to descriptor: Int32 = 1) {
-    let line = "weft-server: \(message)\n"
-    _ = line.withCString { write(descriptor, $0, strlen($0)) }
+// Start order: configuration, engine, listen (answering -LOADING), replay the log, open the log for writing, serve.
+func say(_ message: String) {
+    ServerLog.say(message)
 }
 
 func fail(_ message: String) -> Never {
-    say(message, to: 2)
+    let line = "weft-server: \(message)\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
     exit(1)
 }
 
@@ -29,15 +30,75 @@ do {
 var engineConfiguration = TransactionEngine.Configuration()
 engineConfiguration.databases = options.databases
 let engine = TransactionEngine(configuration: engineConfiguration)
-let server = RESPServer(configuration: options.server, engine: engine)
+let durability = Durability(configuration: options.durability, dir: options.server.dir, engine: engine)
+let server = RESPServer(configuration: options.server, engine: engine, durability: durability)
+let threads = server.threadCount
+say("Weft \(RESPServer.weftVersion) starting: config file '\(options.server.configFile)', \(threads) io-threads")
+if options.durability.enabled { durability.beginLoading() }
 let port: Int
 do {
     port = try server.start()
 } catch {
     fail("cannot listen on port \(options.server.port): \(error)")
 }
+Shutdown.install(server: server)
+say("listening on port \(port)")
+
+if options.durability.enabled {
+    let directory = durability.directory
+    var recovery = Recovery.Options()
+    recovery.allowTornTail = options.durability.loadTruncated
+    recovery.allowCorruption = options.durability.loadCorrupt
+    let report: Recovery.Report
+    do {
+        report = try Recovery.restore(engine: engine, directory: directory, options: recovery) { fraction in
+            durability.loadingProgress(fraction)
+        }
+    } catch {
+        fail("cannot restore the log in \(directory): \(error)")
+    }
+    if let tail = report.tornTail {
+        say(
+            "WARNING: the log ended in a torn tail (an interrupted write): cut \(tail.totalBytes) bytes at offset "
+                + "\(tail.offset) of \(tail.file) (\(tail.reason))"
+        )
+    }
+    if let cut = report.truncated {
+        say(
+            "WARNING: aof-load-corrupt is on: the log was corrupt at offset \(cut.offset) of \(cut.file) "
+                + "(\(cut.reason)); cut \(cut.totalBytes) bytes there, and every commit after it is lost"
+        )
+    }
+    let restored = report.checkpoint.map { "checkpoint \($0.path) (\(report.checkpointKeys) keys), then " } ?? ""
+    say(
+        "log restored from \(directory): \(restored)\(report.records) records in \(report.segments) segments, "
+            + "\(report.bytes) bytes, in \(format2(report.seconds)) s"
+    )
+    var writerConfiguration = LogWriter.Configuration()
+    writerConfiguration.policy = options.durability.policy
+    writerConfiguration.firstSegment = report.firstSegment
+    writerConfiguration.laneCount = max(4, threads + 2)
+    writerConfiguration.closedEpoch = { engine.closedEpoch() }
+    writerConfiguration.onDurable = { point in server.logBecameDurable(point) }
+    writerConfiguration.onFlushError = { error in
+        durability.flushFailed(error)
+        say("log write failed: \(error)")
+    }
+    let writer: LogWriter
+    do {
+        writer = try LogWriter(directory: directory, configuration: writerConfiguration)
+        try writer.startFlusher()
+        engine.attach(log: writer)
+        try server.useLog(writer)
+    } catch {
+        fail("cannot open the log in \(directory) for writing: \(error)")
+    }
+    durability.finishLoading(report: report, writer: writer)
+    say("appendfsync \(options.durability.policy.rawValue): the log is open")
+} else {
+    say("appendonly no: commits are not logged")
+}
 say("ready to accept connections on port \(port)")
 
-Shutdown.install(server: server)
 try? server.waitUntilClosed()
 dispatchMain()

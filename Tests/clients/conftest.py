@@ -19,7 +19,7 @@ def server():
     binary = os.environ.get("WEFT_SERVER", ".build/debug/weft-server")
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--io-threads", "2"],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--io-threads", "2", "--appendonly", "no"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -11,7 +11,7 @@ threads="${WEFT_BENCH_IO_THREADS:-$(nproc)}"
 weft_port=17379
 redis_port=17380
 
-"$weft" --port "$weft_port" --bind 127.0.0.1 --io-threads "$threads" >/dev/null 2>&1 &
+"$weft" --port "$weft_port" --bind 127.0.0.1 --io-threads "$threads" --appendonly no >/dev/null 2>&1 &
 weft_pid=$!
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null 2>&1 &
 redis_pid=$!

@@ -10,6 +10,8 @@
 ///     flushDB = 4 db
 ///     flushAll= 5
 ///     swapDB  = 6 db db
+///     checkpoint = 7 firstSegment            (opens a checkpoint file; its TID bounds the exclusive effects that
+///                                             the checkpoint already holds)
 ///
 /// where key and value are `varint(length) bytes`.
 package struct CommitRecord: @unchecked Sendable {
@@ -32,6 +34,7 @@ package enum Effect: Equatable, Sendable {
     case flushDatabase(Int)
     case flushAll
     case swapDatabases(Int, Int)
+    case checkpoint(firstSegment: UInt64)
 
     enum Opcode: UInt8 {
         case put = 1
@@ -40,6 +43,7 @@ package enum Effect: Equatable, Sendable {
         case flushDatabase = 4
         case flushAll = 5
         case swapDatabases = 6
+        case checkpoint = 7
     }
 
     /// Decodes every effect in `bytes`.
@@ -74,6 +78,8 @@ package enum Effect: Equatable, Sendable {
             case .swapDatabases:
                 let first = try reader.varint()
                 effects.append(.swapDatabases(first, try reader.varint()))
+            case .checkpoint:
+                effects.append(.checkpoint(firstSegment: UInt64(truncatingIfNeeded: try reader.varint())))
             }
         }
         return effects
@@ -86,6 +92,7 @@ package enum CommitRecordError: Error, Equatable {
     case unknownOpcode(offset: Int)
     case unknownValueKind(offset: Int)
     case varintTooLong(offset: Int)
+    case databaseOutOfRange(Int, offset: Int)
 }
 
 struct RecordReader {
@@ -119,6 +126,14 @@ struct RecordReader {
         guard count >= 0, count <= self.bytes.count - self.offset else { throw .truncated(offset: self.offset) }
         defer { self.offset += count }
         return Array(self.bytes[self.offset..<self.offset + count])
+    }
+
+    /// A length-prefixed byte string, in place (valid as long as `bytes`).
+    mutating func lengthPrefixedBytes() throws(CommitRecordError) -> UnsafeRawBufferPointer {
+        let count = try self.varint()
+        guard count >= 0, count <= self.bytes.count - self.offset else { throw .truncated(offset: self.offset) }
+        defer { self.offset += count }
+        return UnsafeRawBufferPointer(rebasing: self.bytes[self.offset..<self.offset + count])
     }
 
     mutating func int64() throws(CommitRecordError) -> Int64 {
@@ -206,6 +221,11 @@ struct RecordBuffer {
         self.append(byte: Effect.Opcode.delete.rawValue)
         self.append(varint: database)
         self.append(lengthPrefixed: key)
+    }
+
+    mutating func appendCheckpoint(firstSegment: UInt64) {
+        self.append(byte: Effect.Opcode.checkpoint.rawValue)
+        self.append(varint: Int(truncatingIfNeeded: firstSegment))
     }
 
     mutating func appendExpire(database: Int, key: UnsafeRawBufferPointer, expiresAt: Int64) {

@@ -211,6 +211,12 @@ extension Worker {
 
     /// Silo's rule: above every TID read or overwritten, above this worker's last, and in the current epoch.
     private func stampTID(epoch: UInt64) -> UInt64 {
+        if let forced = self.restoringTID {
+            // Recovery re-installs a logged commit under the TID it had.
+            self.lastTID = max(self.lastTID, forced)
+            self.slot.pointee.lastTID.store(self.lastTID, ordering: .relaxed)
+            return forced
+        }
         var highest = self.lastTID
         for entry in self.readSet {
             highest = max(highest, CellWord.tid(entry.word))

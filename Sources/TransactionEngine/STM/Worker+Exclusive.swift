@@ -81,6 +81,7 @@ extension Worker {
         self.engine.epoch.store(next, ordering: .sequentiallyConsistent)
         self.slot.pointee.exclusiveRuns.add(1, ordering: .relaxed)
         self.slot.pointee.commits.add(1, ordering: .relaxed)
+        self.logCommit(tid: tid)
         return Committed(result: result, tid: tid, record: CommitRecord(bytes: self.record.bytes))
     }
 

@@ -91,6 +91,7 @@ extension Worker {
             switch self.commit(watching: watching) {
             case .committed(let tid):
                 self.slot.pointee.commits.add(1, ordering: .relaxed)
+                if let tid { self.logCommit(tid: tid) }
                 return Committed(result: result, tid: tid, record: CommitRecord(bytes: self.record.bytes))
             case .conflict:
                 self.noteConflict(locked: &locked)

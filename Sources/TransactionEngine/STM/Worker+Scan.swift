@@ -28,6 +28,25 @@ extension Worker {
         }
     }
 
+    /// Like `scan`, and gives each key's TID too (the TID of the commit that installed what `body` sees): the walk
+    /// of a checkpoint.
+    @discardableResult
+    package func scanWithTIDs(
+        database index: Int,
+        cursor: UInt64,
+        count: Int,
+        _ body: (KeyBytes, Entry, UInt64) -> Void
+    ) -> UInt64 {
+        let now = self.clock.nowMilliseconds()
+        return self.walk(database: index, cursor: cursor, count: count, liveAt: now) { cell, snapshot in
+            body(
+                cell.key,
+                Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt),
+                CellWord.tid(snapshot.word)
+            )
+        }
+    }
+
     /// Like `scan`, but gives every key that has a cell, present or not, without reading its value: the walk of a
     /// transaction body, which then decides with `Transaction.get` which keys it sees (its own writes included).
     ///

@@ -1,3 +1,4 @@
+import CommitLog
 import Synchronization
 
 /// Bytes of a key, as the caller holds them. They must stay valid until the call that received them returns.
@@ -20,6 +21,16 @@ package final class Worker: @unchecked Sendable {
     /// Logical databases in the engine (`SELECT 0..<databaseCount`).
     package let databaseCount: Int
     let optimisticAttempts: Int
+
+    /// The commit log this worker appends to, if any (see `useLog`).
+    var log: LogWriter?
+    /// The highest epoch of a record this worker appended since `takeCommittedEpoch()` (0: none).
+    var committedEpoch: UInt64 = 0
+
+    /// While recovery replays a record: the TID its commits get (`Worker.restore`).
+    var restoringTID: UInt64? = nil
+    /// Keys a checkpoint load restored (for the recovery report).
+    var checkpointKeysRestored = 0
 
     var pinDepth = 0
     var isExclusiveOwner = false
@@ -57,6 +68,7 @@ package final class Worker: @unchecked Sendable {
         self.databaseCount = engine.configuration.databases
         self.optimisticAttempts = engine.configuration.optimisticAttempts
         self.database = engine.databases[0]
+        self.log = engine.log
         self.readSet.reserveCapacity(16)
         self.missSet.reserveCapacity(16)
         self.writeSet.reserveCapacity(16)

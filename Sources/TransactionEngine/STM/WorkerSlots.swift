@@ -94,6 +94,17 @@ struct WorkerSlots: @unchecked Sendable {
         return true
     }
 
+    /// The lowest epoch any worker is pinned at, or `.max` when none is pinned.
+    func lowestPinnedEpoch() -> UInt64 {
+        let high = self.highWater.pointee.load(ordering: .sequentiallyConsistent)
+        var lowest = UInt64.max
+        for i in 0..<high {
+            let state = self[i].pointee.state.load(ordering: .sequentiallyConsistent)
+            if state & 1 == 1 { lowest = min(lowest, state >> 1) }
+        }
+        return lowest
+    }
+
     /// Waits until no worker but `except` is pinned (the exclusive gate's drain).
     func waitUntilUnpinned(except: Int) {
         let high = self.highWater.pointee.load(ordering: .sequentiallyConsistent)

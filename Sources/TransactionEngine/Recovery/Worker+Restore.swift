@@ -1,0 +1,124 @@
+/// Applying logged records to the engine: the replay half of recovery.
+///
+/// A record is applied effect by effect, each as a locked single-key transaction (or an exclusive one) that
+/// installs under the record's own TID, so that a key's TID after replay is the TID of the commit that last wrote
+/// it. An effect on a key that already holds a newer TID (loaded from a checkpoint that saw a later state) is
+/// skipped: replaying a record twice, or a record older than the checkpoint, changes nothing.
+extension Worker {
+    /// Applies every effect of `record`, a logged commit with TID `tid`.
+    ///
+    /// - Parameters:
+    ///   - exclusiveBound: exclusive effects (FLUSHDB, FLUSHALL, SWAPDB) with a TID at or below it are already in
+    ///     the checkpoint and are skipped; 0 without a checkpoint.
+    ///   - now: the restore's time in Unix ms; values whose expiry has passed are not restored.
+    /// - Throws: `CommitRecordError` when the record does not decode (nothing of it is applied past that point).
+    /// - Complexity: O(n) in the record's size.
+    package func restore(
+        record: UnsafeRawBufferPointer,
+        tid: UInt64,
+        exclusiveBound: UInt64,
+        now: Int64
+    ) throws(CommitRecordError) {
+        var reader = RecordReader(bytes: record)
+        while !reader.isAtEnd {
+            guard let opcode = Effect.Opcode(rawValue: try reader.byte()) else {
+                throw .unknownOpcode(offset: reader.offset - 1)
+            }
+            switch opcode {
+            case .put:
+                let database = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
+                let key = try reader.lengthPrefixedBytes()
+                guard let kind = ValueKind(rawValue: UInt32(try reader.byte())) else {
+                    throw .unknownValueKind(offset: reader.offset - 1)
+                }
+                let value = try reader.lengthPrefixedBytes()
+                let expiresAt = try reader.int64()
+                self.restorePut(database: database, key: key, kind: kind, value: value, expiresAt: expiresAt, tid: tid, now: now)
+            case .delete:
+                let database = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
+                let key = try reader.lengthPrefixedBytes()
+                self.restoreDelete(database: database, key: key, tid: tid)
+            case .expire:
+                let database = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
+                let key = try reader.lengthPrefixedBytes()
+                let expiresAt = try reader.int64()
+                self.restoreExpire(database: database, key: key, expiresAt: expiresAt, tid: tid, now: now)
+            case .flushDatabase:
+                let database = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
+                if tid > exclusiveBound { self.runExclusive { $0.flushDatabase(database) } }
+            case .flushAll:
+                if tid > exclusiveBound { self.runExclusive { $0.flushAll() } }
+            case .swapDatabases:
+                let first = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
+                let second = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
+                if tid > exclusiveBound { self.runExclusive { $0.swapDatabases(first, second) } }
+            case .checkpoint:
+                _ = try reader.varint()
+            }
+        }
+    }
+
+    /// Moves the epoch past every TID restored, so that new commits stamp larger TIDs. Call once after replay.
+    package func finishRestore() {
+        self.runExclusive { _ in }
+    }
+
+    /// A logged database number, checked against this engine's count (`databases` may have shrunk).
+    private func restoredDatabase(_ index: Int, offset: Int) throws(CommitRecordError) -> Int {
+        guard index >= 0 && index < self.databaseCount else { throw .databaseOutOfRange(index, offset: offset) }
+        return index
+    }
+
+    /// True when the locked key of the running restore holds a value newer than `tid` (keep it).
+    private func holdsNewer(than tid: UInt64) -> Bool {
+        let entry = self.writeSet[0]
+        return !CellWord.isAbsent(entry.baseWord) && entry.baseValue != 0 && CellWord.tid(entry.baseWord) >= tid
+    }
+
+    private func restorePut(
+        database: Int,
+        key: KeyBytes,
+        kind: ValueKind,
+        value: UnsafeRawBufferPointer,
+        expiresAt: Int64,
+        tid: UInt64,
+        now: Int64
+    ) {
+        self.restoringTID = tid
+        defer { self.restoringTID = nil }
+        self.run(database: database, key: key) { transaction in
+            let worker = transaction.worker
+            if worker.holdsNewer(than: tid) { return }
+            if expiresAt != 0 && expiresAt <= now {
+                transaction.delete(key)
+                return
+            }
+            switch kind {
+            case .string:
+                transaction.setString(key, value, expiry: expiresAt == 0 ? .none : .at(expiresAt))
+            }
+        }
+    }
+
+    private func restoreDelete(database: Int, key: KeyBytes, tid: UInt64) {
+        self.restoringTID = tid
+        defer { self.restoringTID = nil }
+        self.run(database: database, key: key) { transaction in
+            if transaction.worker.holdsNewer(than: tid) { return }
+            transaction.delete(key)
+        }
+    }
+
+    private func restoreExpire(database: Int, key: KeyBytes, expiresAt: Int64, tid: UInt64, now: Int64) {
+        self.restoringTID = tid
+        defer { self.restoringTID = nil }
+        self.run(database: database, key: key) { transaction in
+            if transaction.worker.holdsNewer(than: tid) { return }
+            if expiresAt != 0 && expiresAt <= now {
+                transaction.delete(key)
+            } else {
+                transaction.setExpiry(key, expiresAt == 0 ? .none : .at(expiresAt))
+            }
+        }
+    }
+}
