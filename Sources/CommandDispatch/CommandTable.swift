@@ -94,7 +94,8 @@ package struct CommandTable: Sendable {
             if session.inMulti { session.multiFailed = true }
             return
         }
-        if let server, let refusal = server.refusal(for: spec, session: session) {
+        // Commands inside EXEC were checked when EXEC itself was.
+        if transaction == nil, exclusive == nil, let server, let refusal = server.refusal(for: spec, session: session) {
             reply.error(refusal)
             if spec.name == "exec" {
                 TransactionCommands.releaseWatches(&session, worker: worker)

@@ -50,9 +50,16 @@ if options.durability.enabled {
     recovery.allowTornTail = options.durability.loadTruncated
     recovery.allowCorruption = options.durability.loadCorrupt
     let report: Recovery.Report
+    var shownDecile = 0
+    say("restoring the log from \(directory)")
     do {
         report = try Recovery.restore(engine: engine, directory: directory, options: recovery) { fraction in
             durability.loadingProgress(fraction)
+            let decile = Int(fraction * 10)
+            if decile > shownDecile && decile < 10 {
+                shownDecile = decile
+                say("loading: \(decile * 10)% of the log replayed")
+            }
         }
     } catch {
         fail("cannot restore the log in \(directory): \(error)")
