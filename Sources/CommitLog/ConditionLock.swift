@@ -87,6 +87,14 @@ enum MonotonicClock {
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
+    /// `duration` in nanoseconds, saturating (negative durations count as 0).
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        let whole = max(0, seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !whole.overflow else { return .max }
+        return UInt64(whole.partialValue) &+ UInt64(max(0, attoseconds / 1_000_000_000))
+    }
+
     /// The monotonic time `duration` from now, saturating.
     static func deadline(after duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components

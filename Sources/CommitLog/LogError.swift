@@ -24,6 +24,8 @@ package enum LogError: Error, Hashable, Sendable, CustomStringConvertible {
     case scanNotFinished
     /// `waitUntilDurable` gave up: `epoch` was not durable in time.
     case timedOut(epoch: UInt64)
+    /// Another process holds the log directory's lock (`LogDirectoryLock`).
+    case directoryInUse(path: String)
 
     /// One line for the operator.
     package var description: String {
@@ -42,6 +44,8 @@ package enum LogError: Error, Hashable, Sendable, CustomStringConvertible {
             return "the log reader has not reached the end of the log"
         case .timedOut(let epoch):
             return "epoch \(epoch) did not become durable in time"
+        case .directoryInUse(let path):
+            return "\(path) is locked by another process (is another weft-server using this directory?)"
         }
     }
 
@@ -78,6 +82,8 @@ package enum LogIOOperation: String, Hashable, Sendable {
     case remove = "unlink"
     /// `pthread_create(3)` of the flusher thread.
     case startThread = "pthread_create"
+    /// `flock(2)` of the directory's lock file.
+    case lock = "flock"
     /// `rename(2)` of a finished checkpoint into place.
     case rename = "rename"
 }

@@ -119,28 +119,44 @@ extension LogWriter {
         self.flusherRunning.store(false, ordering: .releasing)
     }
 
-    /// The flusher thread's loop: sleep until woken or `flushInterval` passes, flush, repeat until stopped.
+    /// The flusher thread's loop: sleep until woken or the interval passes, flush, repeat until stopped.
+    ///
+    /// With a `writeInterval`, `.everysec` and `.no` hand records to the kernel that often (a crash of the process
+    /// alone then loses at most that much), and `.everysec` syncs once `flushInterval` has passed since its last
+    /// sync or when a waiter asks.
     private func runFlusher() {
         var waiting = false
+        var lastSync = MonotonicClock.now()
+        let syncEvery = UInt64(MonotonicClock.nanoseconds(self.configuration.flushInterval))
         while true {
             // Under `.always`, records that wait for their epoch to close are retried soon, not a second later.
-            let interval = waiting ? self.configuration.closeRetryInterval : self.configuration.flushInterval
+            let interval =
+                waiting
+                ? self.configuration.closeRetryInterval
+                : (self.configuration.writeInterval ?? self.configuration.flushInterval)
             let deadline = MonotonicClock.deadline(after: interval)
+            var requested = false
             let stop =
                 self.progress.wait(until: deadline) { progress -> Bool? in
                     if progress.stopping { return true }
                     if progress.flushRequested {
                         progress.flushRequested = false
+                        requested = true
                         return false
                     }
                     return nil
                 } ?? false
             if stop { return }
+            let now = MonotonicClock.now()
+            let fsync: Bool
+            switch self.configuration.policy {
+            case .always: fsync = true
+            case .everysec: fsync = requested || now &- lastSync >= syncEvery
+            case .no: fsync = false
+            }
             do {
-                try self.flush(
-                    fsync: self.configuration.policy != .no,
-                    through: self.configuration.closedEpoch?() ?? .max
-                )
+                try self.flush(fsync: fsync, through: self.configuration.closedEpoch?() ?? .max)
+                if fsync { lastSync = now }
                 waiting = self.configuration.policy == .always && self.hasBufferedRecords
             } catch {
                 waiting = false

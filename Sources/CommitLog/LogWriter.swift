@@ -79,6 +79,9 @@ package final class LogWriter: Sendable {
         package var laneCount = 16
         /// How often the flusher thread flushes when nothing wakes it earlier.
         package var flushInterval: Duration = .seconds(1)
+        /// Under `.everysec` and `.no`: how often the flusher thread writes to the kernel between syncs; nil writes
+        /// only every `flushInterval`.
+        package var writeInterval: Duration? = nil
         /// The highest epoch no record will be appended to any more; the flusher thread and waiters flush through
         /// it. Nil means "every buffered record" (for tools and tests whose appends are finished before they flush).
         package var closedEpoch: (@Sendable () -> UInt64)? = nil

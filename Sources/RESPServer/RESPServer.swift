@@ -295,6 +295,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             ("timeout", String(self.timeout.load(ordering: .relaxed))),
             ("proto-max-bulk-len", String(self.maxBulkLength.load(ordering: .relaxed))),
             ("client-output-buffer-limit", self.outputLimits.withLock { $0.description }),
+            // No RDB snapshots: Redis's value for "save" when they are off (redis-benchmark asks for it).
+            ("save", ""),
         ] + (self.durability?.configurationValues() ?? [])
     }
 
