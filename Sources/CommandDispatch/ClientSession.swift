@@ -8,6 +8,8 @@ package struct ClientSession: Sendable {
     package let id: Int64
     /// The selected database (SELECT).
     package var database: Int = 0
+    /// False until AUTH or HELLO ... AUTH succeeds when `requirepass` is set; the server sets it at connect.
+    package var authenticated = true
     /// Set by QUIT: the server closes the connection once the reply is written.
     package var closeAfterReply = false
     /// The RESP version replies use (HELLO).

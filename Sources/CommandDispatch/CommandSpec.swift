@@ -37,6 +37,8 @@ package struct CommandSpec: Sendable {
         package static let exclusive = Flags(rawValue: 1 << 4)
         /// Not queued by MULTI: runs at once (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
         package static let noQueue = Flags(rawValue: 1 << 5)
+        /// Runs before the client has authenticated (AUTH, HELLO, QUIT, RESET): Redis's `no-auth`.
+        package static let noAuth = Flags(rawValue: 1 << 6)
     }
 
     package typealias Handler = @Sendable (inout CommandContext, inout RESPReplyWriter) throws(CommandError) -> Void

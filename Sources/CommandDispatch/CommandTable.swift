@@ -94,6 +94,11 @@ package struct CommandTable: Sendable {
             if session.inMulti { session.multiFailed = true }
             return
         }
+        if !session.authenticated && !spec.flags.contains(.noAuth) {
+            reply.error("NOAUTH Authentication required.")
+            if session.inMulti { session.multiFailed = true }
+            return
+        }
         // Commands inside EXEC were checked when EXEC itself was.
         if transaction == nil, exclusive == nil, let server, let refusal = server.refusal(for: spec, session: session) {
             reply.error(refusal)

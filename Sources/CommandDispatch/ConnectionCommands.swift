@@ -27,20 +27,29 @@ package enum ConnectionCommands {
             context.transaction?.select(database: Int(index))
             reply.simple("OK")
         },
-        CommandSpec("quit", arity: -1, flags: [.fast, .noQueue]) { context, reply in
+        CommandSpec("auth", arity: -2, flags: [.fast, .noQueue, .noAuth]) { context, reply throws(CommandError) in
+            guard context.arguments.count <= 3 else { throw .syntax }
+            let user = context.arguments.count == 3 ? Array(buffer: context.arguments[1]) : Array("default".utf8)
+            let password = Array(buffer: context.arguments[context.arguments.count - 1])
+            try ConnectionCommands.authenticate(&context, user: user, password: password, explicitUser: context.arguments.count == 3)
+            reply.simple("OK")
+        },
+        CommandSpec("quit", arity: -1, flags: [.fast, .noQueue, .noAuth]) { context, reply in
             context.session.closeAfterReply = true
             reply.simple("OK")
         },
-        CommandSpec("reset", arity: 1, flags: [.fast, .noQueue]) { context, reply in
-            // RESET: leave MULTI, drop watches, back to database 0, RESP2, no name.
+        CommandSpec("reset", arity: 1, flags: [.fast, .noQueue, .noAuth]) { context, reply in
+            // RESET: leave MULTI, drop watches, back to database 0, RESP2, no name, and unauthenticated when the
+            // default user needs a password.
             TransactionCommands.endMulti(&context)
+            context.session.authenticated = !(context.server?.requiresPassword ?? false)
             context.session.database = 0
             context.session.protocolVersion = 2
             context.session.name = ""
             reply.protocolVersion = 2
             reply.simple("RESET")
         },
-        CommandSpec("hello", arity: -1, flags: [.fast]) { context, reply throws(CommandError) in
+        CommandSpec("hello", arity: -1, flags: [.fast, .noAuth]) { context, reply throws(CommandError) in
             try ConnectionCommands.hello(&context, &reply)
         },
         CommandSpec("client", arity: -2, flags: []) { context, reply throws(CommandError) in
@@ -49,9 +58,31 @@ package enum ConnectionCommands {
     ]
 
     /// HELLO [protover [AUTH username password] [SETNAME clientname]]
+    /// AUTH and HELLO ... AUTH: only the default user exists. Without `requirepass`, `AUTH password` is an error and
+    /// `AUTH default anything` passes (the default user has no password); with it, the password must match.
+    static func authenticate(
+        _ context: inout CommandContext,
+        user: [UInt8],
+        password: [UInt8],
+        explicitUser: Bool
+    ) throws(CommandError) {
+        let server = context.server
+        if !explicitUser && !(server?.requiresPassword ?? false) {
+            throw CommandError(
+                "AUTH <password> called without any password configured for the default user. "
+                    + "Are you sure your configuration is correct?"
+            )
+        }
+        guard let server, server.authenticate(user: user, password: password) else {
+            throw CommandError(code: "WRONGPASS", "invalid username-password pair or user is disabled.")
+        }
+        context.session.authenticated = true
+    }
+
     static func hello(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         var version = context.session.protocolVersion
         var name: String? = nil
+        var credentials: (user: [UInt8], password: [UInt8])? = nil
         if context.arguments.count >= 2 {
             guard let requested = RedisInteger.parse(context.arguments[1]) else {
                 throw CommandError("Protocol version is not an integer or out of range")
@@ -64,11 +95,8 @@ package enum ConnectionCommands {
             while index < context.arguments.count {
                 let more = context.arguments.count - index - 1
                 if context.argument(index, is: "AUTH") && more >= 2 {
-                    // No password can be configured yet: Redis answers AUTH for a passwordless default user so.
-                    throw CommandError(
-                        "AUTH <password> called without any password configured for the default user. "
-                            + "Are you sure your configuration is correct?"
-                    )
+                    credentials = (Array(buffer: context.arguments[index + 1]), Array(buffer: context.arguments[index + 2]))
+                    index += 3
                 } else if context.argument(index, is: "SETNAME") && more >= 1 {
                     let candidate = context.string(index + 1)
                     try ConnectionCommands.checkName(candidate)
@@ -78,6 +106,17 @@ package enum ConnectionCommands {
                     throw CommandError("Syntax error in HELLO option '\(context.string(index))'")
                 }
             }
+        }
+        if let credentials {
+            try ConnectionCommands.authenticate(
+                &context, user: credentials.user, password: credentials.password, explicitUser: true
+            )
+        } else if !context.session.authenticated {
+            throw CommandError(
+                code: "NOAUTH",
+                "HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> "
+                    + "option can be used to authenticate the client and select the RESP protocol version at the same time"
+            )
         }
         context.session.protocolVersion = version
         if let name { context.session.name = name }

@@ -21,4 +21,8 @@ package protocol ServerContext: AnyObject, Sendable {
     func refusal(for spec: CommandSpec, session: ClientSession) -> String?
     /// Starts a log rewrite (BGREWRITEAOF); returns the status reply, or throws Redis's error.
     func rewriteLog() throws(CommandError) -> String
+    /// Whether the default user has a password (`requirepass`).
+    var requiresPassword: Bool { get }
+    /// Checks a user name and password in constant time; any password passes when none is configured.
+    func authenticate(user: [UInt8], password: [UInt8]) -> Bool
 }

@@ -39,6 +39,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         self.server = server
         self.decoder = RESPRequestDecoder(limits: limits)
         self.session = ClientSession(id: record.id)
+        self.session.authenticated = !server.requiresPassword
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

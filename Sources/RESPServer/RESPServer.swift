@@ -38,6 +38,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         package var dir = "."
         /// Unsent reply bytes after which a client is closed.
         package var outputBufferLimits = OutputBufferLimits()
+        /// The default user's password (`requirepass`); empty: none.
+        package var requirePass = ""
+        /// `protected-mode`: without a password, refuse clients that are not on the loopback interface.
+        package var protectedMode = true
 
         package init() {}
     }
@@ -70,6 +74,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     private let startedAt = ClientRecord.nowMilliseconds()
     private let boundPort = Atomic<Int>(0)
     private let shutdownHandler = Mutex<(@Sendable () -> Void)?>(nil)
+    private let password: Mutex<[UInt8]>
+    private let hasPassword: Atomic<Bool>
+    private let protectedMode: Atomic<Bool>
 
     package init(configuration: Configuration, engine: TransactionEngine, durability: Durability? = nil) {
         self.configuration = configuration
@@ -83,6 +90,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.maxBulkLength = Atomic(configuration.limits.maxBulkLength)
         self.outputLimits = Mutex(configuration.outputBufferLimits)
         self.outputHardLimit = Atomic(configuration.outputBufferLimits.normal.hard)
+        self.password = Mutex(Array(configuration.requirePass.utf8))
+        self.hasPassword = Atomic(!configuration.requirePass.isEmpty)
+        self.protectedMode = Atomic(configuration.protectedMode)
     }
 
     /// What SHUTDOWN calls (the executable exits there; tests just close the server).
@@ -142,6 +152,13 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 channel.closeFuture.whenComplete { _ in
                     _ = self.clients.withLock { $0.removeValue(forKey: id) }
                 }
+                if self.protectedMode.load(ordering: .relaxed), !self.hasPassword.load(ordering: .relaxed),
+                    !RESPServer.isLoopback(channel.remoteAddress)
+                {
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RejectingHandler(message: RESPServer.protectedModeError))
+                    }
+                }
                 var limits = self.configuration.limits
                 limits.maxBulkLength = self.maxBulkLength.load(ordering: .relaxed)
                 let state = statesByLoop[ObjectIdentifier(channel.eventLoop)]!
@@ -188,6 +205,31 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.durability?.flushSucceeded()
         for state in self.loopStates where state.hasWaiters.load(ordering: .sequentiallyConsistent) {
             state.loop.execute { state.release(through: point.epoch) }
+        }
+    }
+
+    /// Redis's answer to a client refused by protected mode, word for word.
+    static let protectedModeError =
+        "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the "
+        + "default user. In this mode connections are only accepted from the loopback interface. If you want to "
+        + "connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable "
+        + "protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by "
+        + "connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly "
+        + "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+        + "you can just disable the protected mode by editing the Redis configuration file, and setting the protected "
+        + "mode option to 'no', and then restarting the server. 3) If you started the server manually just for "
+        + "testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the "
+        + "default user. NOTE: You only need to do one of the above things in order for the server to start "
+        + "accepting connections from the outside.\r\n"
+
+    /// True for 127.0.0.0/8, ::1, IPv4-mapped loopback and Unix sockets.
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let address else { return false }
+        switch address {
+        case .unixDomainSocket: return true
+        case .v4, .v6:
+            guard let ip = address.ipAddress else { return false }
+            return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
         }
     }
 
@@ -297,6 +339,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             ("client-output-buffer-limit", self.outputLimits.withLock { $0.description }),
             // No RDB snapshots: Redis's value for "save" when they are off (redis-benchmark asks for it).
             ("save", ""),
+            ("requirepass", String(decoding: self.password.withLock { $0 }, as: UTF8.self)),
+            ("protected-mode", self.protectedMode.load(ordering: .relaxed) ? "yes" : "no"),
         ] + (self.durability?.configurationValues() ?? [])
     }
 
@@ -324,6 +368,16 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             }
             self.outputLimits.withLock { $0 = updated }
             self.outputHardLimit.store(updated.normal.hard, ordering: .relaxed)
+        case "requirepass":
+            self.password.withLock { $0 = Array(value.utf8) }
+            self.hasPassword.store(!value.isEmpty, ordering: .relaxed)
+        case "protected-mode":
+            guard ["yes", "no"].contains(value.lowercased()) else {
+                throw CommandError(
+                    "CONFIG SET failed (possibly related to argument '\(name)') - argument must be 'yes' or 'no'"
+                )
+            }
+            self.protectedMode.store(value.lowercased() == "yes", ordering: .relaxed)
         case "auto-aof-rewrite-percentage":
             _ = self.durability?.set("auto-aof-rewrite-percentage", try number(0...Int(Int32.max)))
         case "auto-aof-rewrite-min-size":
@@ -345,6 +399,21 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             isWrite = session.queued.contains { table.spec(for: $0[0])?.flags.contains(.write) ?? false }
         }
         return durability.refusal(isWrite: isWrite, name: spec.name)
+    }
+
+    package var requiresPassword: Bool { self.hasPassword.load(ordering: .relaxed) }
+
+    package func authenticate(user: [UInt8], password: [UInt8]) -> Bool {
+        let expected = self.password.withLock { $0 }
+        guard !expected.isEmpty else { return user == Array("default".utf8) }
+        // Constant time in the password's length: every byte is compared whatever differs first.
+        var difference = UInt8(truncatingIfNeeded: expected.count ^ password.count)
+        for index in 0..<max(expected.count, password.count) {
+            let a = index < expected.count ? expected[index] : 0
+            let b = index < password.count ? password[index] : 0
+            difference |= a ^ b
+        }
+        return difference == 0 && user == Array("default".utf8)
     }
 
     package func rewriteLog() throws(CommandError) -> String {

@@ -41,7 +41,8 @@ struct ServerOptions {
         }
     }
 
-    private mutating func readFile(_ path: String) throws(Failure) {
+    private mutating func readFile(_ path: String, depth: Int = 0) throws(Failure) {
+        guard depth < 16 else { throw Failure(message: "\(path): include nested more than 16 deep") }
         guard let file = fopen(path, "r") else {
             throw Failure(message: "cannot open config file '\(path)'")
         }
@@ -53,9 +54,17 @@ struct ServerOptions {
         while getline(&line, &capacity, file) >= 0 {
             number += 1
             let text = String(cString: line!)
-            let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
-                .map(String.init)
-            guard let directive = words.first, !directive.hasPrefix("#") else { continue }
+            let trimmed = text.drop { $0 == " " || $0 == "\t" }
+            if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.allSatisfy({ $0 == "\n" || $0 == "\r" }) { continue }
+            guard let words = ConfigLine.split(text) else {
+                throw Failure(message: "\(path):\(number): unbalanced quotes in configuration line")
+            }
+            guard let directive = words.first else { continue }
+            if directive.lowercased() == "include" {
+                guard words.count == 2 else { throw Failure(message: "\(path):\(number): 'include' needs one path") }
+                try self.readFile(words[1], depth: depth + 1)
+                continue
+            }
             try self.apply(directive, Array(words.dropFirst()), origin: "\(path):\(number)")
         }
     }
@@ -93,6 +102,10 @@ struct ServerOptions {
             guard values.count == 1 else { throw Failure(message: "\(origin): 'dir' needs one path") }
             self.server.dir = values[0]
         case "timeout": self.server.timeout = try integer(0...Int(Int32.max))
+        case "requirepass":
+            guard values.count <= 1 else { throw Failure(message: "\(origin): 'requirepass' takes one password") }
+            self.server.requirePass = values.first ?? ""
+        case "protected-mode": self.server.protectedMode = try yesNo()
         case "appendonly": self.durability.enabled = try yesNo()
         case "appendfsync":
             guard values.count == 1, let policy = LogWriter.FsyncPolicy(rawValue: values[0].lowercased()) else {
@@ -119,6 +132,90 @@ struct ServerOptions {
             self.durability.rewriteMinSize = Int64(bytes)
         default:
             throw Failure(message: "\(origin): unknown directive '\(directive)'")
+        }
+    }
+}
+
+/// Redis's `sdssplitargs`: a config line split into words. Double-quoted words take the escapes `\n`, `\r`, `\t`,
+/// `\b`, `\a`, `\xHH` and a backslash before any other character; single-quoted words take only `\'`. A closing
+/// quote must be followed by a space or the end of the line.
+enum ConfigLine {
+    /// The words of `line`, or nil when its quotes do not balance.
+    static func split(_ line: String) -> [String]? {
+        let bytes = Array(line.utf8)
+        var words: [String] = []
+        var index = 0
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        while true {
+            while index < bytes.count && isSpace(bytes[index]) { index += 1 }
+            guard index < bytes.count else { return words }
+            var word: [UInt8] = []
+            var inDouble = false
+            var inSingle = false
+            var done = false
+            while !done {
+                if inDouble {
+                    guard index < bytes.count else { return nil }
+                    let byte = bytes[index]
+                    if byte == UInt8(ascii: "\\") && index + 3 < bytes.count && bytes[index + 1] == UInt8(ascii: "x"),
+                        let high = hexValue(bytes[index + 2]), let low = hexValue(bytes[index + 3])
+                    {
+                        word.append(high << 4 | low)
+                        index += 3
+                    } else if byte == UInt8(ascii: "\\") && index + 1 < bytes.count {
+                        index += 1
+                        switch bytes[index] {
+                        case UInt8(ascii: "n"): word.append(0x0A)
+                        case UInt8(ascii: "r"): word.append(0x0D)
+                        case UInt8(ascii: "t"): word.append(0x09)
+                        case UInt8(ascii: "b"): word.append(0x08)
+                        case UInt8(ascii: "a"): word.append(0x07)
+                        default: word.append(bytes[index])
+                        }
+                    } else if byte == UInt8(ascii: "\"") {
+                        // The closing quote must end the word.
+                        if index + 1 < bytes.count && !isSpace(bytes[index + 1]) { return nil }
+                        done = true
+                    } else {
+                        word.append(byte)
+                    }
+                } else if inSingle {
+                    guard index < bytes.count else { return nil }
+                    let byte = bytes[index]
+                    if byte == UInt8(ascii: "\\") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "'") {
+                        index += 1
+                        word.append(UInt8(ascii: "'"))
+                    } else if byte == UInt8(ascii: "'") {
+                        if index + 1 < bytes.count && !isSpace(bytes[index + 1]) { return nil }
+                        done = true
+                    } else {
+                        word.append(byte)
+                    }
+                } else {
+                    guard index < bytes.count else { break }
+                    let byte = bytes[index]
+                    if isSpace(byte) {
+                        done = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inDouble = true
+                    } else if byte == UInt8(ascii: "'") {
+                        inSingle = true
+                    } else {
+                        word.append(byte)
+                    }
+                }
+                if index < bytes.count { index += 1 }
+            }
+            words.append(String(decoding: word, as: UTF8.self))
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
         }
     }
 }

@@ -70,9 +70,12 @@ extension Worker {
     }
 
     /// True when the locked key of the running restore holds a value newer than `tid` (keep it).
+    ///
+    /// Strictly newer: one record may hold several effects on a key (an exclusive EXEC's commands), and replaying
+    /// a whole record in order ends in its final state even over a checkpoint that saw that state.
     private func holdsNewer(than tid: UInt64) -> Bool {
         let entry = self.writeSet[0]
-        return !CellWord.isAbsent(entry.baseWord) && entry.baseValue != 0 && CellWord.tid(entry.baseWord) >= tid
+        return !CellWord.isAbsent(entry.baseWord) && entry.baseValue != 0 && CellWord.tid(entry.baseWord) > tid
     }
 
     private func restorePut(

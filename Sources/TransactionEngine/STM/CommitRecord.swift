@@ -164,6 +164,12 @@ struct RecordBuffer {
         self.count = 0
     }
 
+    /// Drops the bytes past `count` (an aborted attempt's, after earlier effects of the same record).
+    mutating func truncate(to count: Int) {
+        precondition(count <= self.count, "truncating past the end")
+        self.count = count
+    }
+
     mutating func reserve(_ extra: Int) {
         guard self.count + extra > self.capacity else { return }
         var capacity = self.capacity * 2

@@ -62,6 +62,9 @@ extension Worker {
         // Inside an exclusive transaction a normal one may run too: nobody else runs, so it is trivially isolated.
         self.pin()
         defer { self.unpin() }
+        // Inside an exclusive transaction, this one's effects append to the exclusive record (logged once, by
+        // `runExclusive`, in order with its own effects).
+        self.recordBase = self.isExclusiveOwner ? self.record.count : 0
         self.databaseIndex = index
         self.database = self.engine.database(index)
         var locked = mode == .locked
@@ -73,6 +76,7 @@ extension Worker {
             }
             if watching && self.validateWatches() == .changed {
                 self.rollback()
+                self.record.truncate(to: self.recordBase)
                 self.slot.pointee.watchFailures.add(1, ordering: .relaxed)
                 return nil
             }
@@ -83,6 +87,7 @@ extension Worker {
                 // An error seen on an inconsistent snapshot is a conflict, not the body's answer.
                 if self.validateReads() {
                     self.rollback()
+                    self.record.truncate(to: self.recordBase)
                     throw error
                 }
                 self.noteConflict(locked: &locked)
@@ -91,12 +96,13 @@ extension Worker {
             switch self.commit(watching: watching) {
             case .committed(let tid):
                 self.slot.pointee.commits.add(1, ordering: .relaxed)
-                if let tid { self.logCommit(tid: tid) }
+                if let tid, !self.isExclusiveOwner { self.logCommit(tid: tid) }
                 return Committed(result: result, tid: tid, record: CommitRecord(bytes: self.record.bytes))
             case .conflict:
                 self.noteConflict(locked: &locked)
             case .watchFailed:
                 self.rollback()
+                self.record.truncate(to: self.recordBase)
                 self.slot.pointee.watchFailures.add(1, ordering: .relaxed)
                 return nil
             }
@@ -124,7 +130,7 @@ extension Worker {
         self.missSet.removeAll(keepingCapacity: true)
         self.writeSet.removeAll(keepingCapacity: true)
         if !self.writeIndex.isEmpty { self.writeIndex.removeAll(keepingCapacity: true) }
-        self.record.reset()
+        self.record.truncate(to: self.recordBase)
         self.now = -1
         self.holdsLocks = false
         self.doomed = false

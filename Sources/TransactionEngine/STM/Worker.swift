@@ -49,6 +49,9 @@ package final class Worker: @unchecked Sendable {
     var declared: [KeyBytes] = []
     var watches: [WatchToken] = []
     var record = RecordBuffer(capacity: 256)
+    /// Where the running transaction's effects start in `record`: 0, except for transactions run inside an
+    /// exclusive one, whose effects all go into the exclusive transaction's single record, in order.
+    var recordBase = 0
     var attempt = 0
     /// True while the attempt holds cell locks taken up front (`.locked` mode).
     var holdsLocks = false
