@@ -53,6 +53,21 @@ package struct CommandSpec: Sendable {
     package let lastKey: Int
     package let keyStep: Int
     package let handler: Handler
+    /// For a container command (CLIENT, CONFIG, COMMAND, OBJECT): its subcommands' arities, which the dispatcher
+    /// checks before running or queueing it, as Redis's does.
+    package let subcommands: [String: Int]?
+
+    /// Redis 7's container commands and the arity of each subcommand (name included), from its command table.
+    static let subcommandArities: [String: [String: Int]] = [
+        "object": ["encoding": 3, "freq": 3, "help": 2, "idletime": 3, "refcount": 3],
+        "config": ["get": -3, "set": -4, "resetstat": 2, "rewrite": 2, "help": 2],
+        "client": [
+            "caching": 3, "getname": 2, "getredir": 2, "help": 2, "id": 2, "info": 2, "kill": -3, "list": -2,
+            "no-evict": 3, "no-touch": 3, "pause": -3, "reply": 3, "setinfo": 4, "setname": 3, "tracking": -3,
+            "trackinginfo": 2, "unblock": -3, "unpause": 2,
+        ],
+        "command": ["count": 2, "docs": -2, "getkeys": -3, "getkeysandflags": -3, "help": 2, "info": -2, "list": -2],
+    ]
 
     package init(
         _ name: String,
@@ -68,6 +83,7 @@ package struct CommandSpec: Sendable {
         self.lastKey = keys.last
         self.keyStep = keys.step
         self.handler = handler
+        self.subcommands = CommandSpec.subcommandArities[name]
     }
 
     /// The positions of the key arguments in a call with `count` arguments.

@@ -94,6 +94,20 @@ package struct CommandTable: Sendable {
             if session.inMulti { session.multiFailed = true }
             return
         }
+        if let subcommands = spec.subcommands, arguments.count >= 2 {
+            let given = String(buffer: arguments[1])
+            let name = given.lowercased()
+            guard let arity = subcommands[name] else {
+                reply.error("ERR unknown subcommand '\(given.prefix(128))'. Try \(spec.name.uppercased()) HELP.")
+                if session.inMulti { session.multiFailed = true }
+                return
+            }
+            guard arity >= 0 ? arguments.count == arity : arguments.count >= -arity else {
+                reply.error(CommandError.wrongArity("\(spec.name)|\(name)").replyText)
+                if session.inMulti { session.multiFailed = true }
+                return
+            }
+        }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             reply.error("NOAUTH Authentication required.")
             if session.inMulti { session.multiFailed = true }

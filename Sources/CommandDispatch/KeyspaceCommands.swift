@@ -28,7 +28,10 @@ enum KeyspaceCommands {
             reply.integer(found)
         },
         CommandSpec("dbsize", arity: 1, flags: [.readonly, .fast]) { context, reply in
-            reply.integer(Int64(context.worker.keyCount(database: context.session.database)))
+            // Inside EXEC, the transaction's own inserts and deletes count too.
+            let database = context.session.database
+            let pending = context.transaction?.pendingKeyCountChange(database: database) ?? 0
+            reply.integer(Int64(context.worker.keyCount(database: database) + pending))
         },
         CommandSpec("flushdb", arity: -1, flags: [.write, .exclusive]) { context, reply throws(CommandError) in
             try KeyspaceCommands.checkFlushOptions(context)

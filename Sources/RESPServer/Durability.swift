@@ -163,7 +163,7 @@ package final class Durability: Sendable {
             } catch {
                 self.lastRewriteFailed.store(true, ordering: .relaxed)
                 self.rewriteFailuresInARow.add(1, ordering: .relaxed)
-                ServerLog.say("log rewrite failed: \(error)")
+                ServerLog.warn("log rewrite failed: \(error)")
             }
             self.lastRewriteSeconds.store(Int(time(nil)) - started, ordering: .relaxed)
             self.rewriting.store(false, ordering: .releasing)
@@ -287,19 +287,4 @@ package func format2(_ value: Double) -> String {
     let scaled = Int((value * 100).rounded())
     let fraction = abs(scaled % 100)
     return "\(scaled / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-}
-
-/// Lines for the operator on standard output, with a timestamp.
-package enum ServerLog {
-    /// Prints `message` as one line.
-    package static func say(_ message: String) {
-        var now = time(nil)
-        var parts = tm()
-        localtime_r(&now, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        strftime(&buffer, 32, "%d %b %Y %H:%M:%S", &parts)
-        let stamp = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        let line = "\(getpid()):M \(stamp) * \(message)\n"
-        _ = line.withCString { write(1, $0, strlen($0)) }
-    }
 }

@@ -42,6 +42,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         package var requirePass = ""
         /// `protected-mode`: without a password, refuse clients that are not on the loopback interface.
         package var protectedMode = true
+        /// `logfile`, for CONFIG GET (empty: standard output).
+        package var logFile = ""
 
         package init() {}
     }
@@ -340,6 +342,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             // No RDB snapshots: Redis's value for "save" when they are off (redis-benchmark asks for it).
             ("save", ""),
             ("requirepass", String(decoding: self.password.withLock { $0 }, as: UTF8.self)),
+            ("loglevel", ServerLog.currentLevel.name),
+            ("logfile", self.configuration.logFile),
             ("protected-mode", self.protectedMode.load(ordering: .relaxed) ? "yes" : "no"),
         ] + (self.durability?.configurationValues() ?? [])
     }
@@ -368,6 +372,14 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             }
             self.outputLimits.withLock { $0 = updated }
             self.outputHardLimit.store(updated.normal.hard, ordering: .relaxed)
+        case "loglevel":
+            guard let level = ServerLog.Level(name: value) else {
+                throw CommandError(
+                    "CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must be one of the "
+                        + "following: debug, verbose, notice, warning, nothing"
+                )
+            }
+            ServerLog.setLevel(level)
         case "requirepass":
             self.password.withLock { $0 = Array(value.utf8) }
             self.hasPassword.store(!value.isEmpty, ordering: .relaxed)
@@ -383,7 +395,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         case "auto-aof-rewrite-min-size":
             guard let bytes = OutputBufferLimits.memory(value) else { _ = try number(0...0); return }
             _ = self.durability?.set("auto-aof-rewrite-min-size", bytes)
-        case "bind", "port", "databases", "io-threads", "dir", "appendonly", "appendfsync", "appenddirname",
+        case "bind", "port", "databases", "io-threads", "dir", "logfile", "appendonly", "appendfsync", "appenddirname",
             "appendfilename", "aof-load-truncated", "aof-load-corrupt":
             throw CommandError("CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
         default:

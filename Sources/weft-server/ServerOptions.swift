@@ -13,6 +13,8 @@ import Darwin
 struct ServerOptions {
     var server = RESPServer.Configuration()
     var durability = Durability.Configuration()
+    var logLevel = ServerLog.Level.notice
+    var logFile = ""
     var databases = 16
 
     /// Why the configuration could not be read: the file, the line and the reason, as redis-server reports it.
@@ -102,6 +104,15 @@ struct ServerOptions {
             guard values.count == 1 else { throw Failure(message: "\(origin): 'dir' needs one path") }
             self.server.dir = values[0]
         case "timeout": self.server.timeout = try integer(0...Int(Int32.max))
+        case "loglevel":
+            guard values.count == 1, let level = ServerLog.Level(name: values[0]) else {
+                throw Failure(message: "\(origin): argument(s) must be one of the following: debug, verbose, notice, warning, nothing")
+            }
+            self.logLevel = level
+        case "logfile":
+            guard values.count <= 1 else { throw Failure(message: "\(origin): 'logfile' takes one path") }
+            self.logFile = values.first ?? ""
+            self.server.logFile = self.logFile
         case "requirepass":
             guard values.count <= 1 else { throw Failure(message: "\(origin): 'requirepass' takes one password") }
             self.server.requirePass = values.first ?? ""

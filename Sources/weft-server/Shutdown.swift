@@ -26,7 +26,7 @@ enum Shutdown {
     }
 
     static func stop(_ server: RESPServer, reason: String) {
-        Shutdown.say("\(reason): shutting down")
+        ServerLog.warn("\(reason): shutting down")
         try? server.shutdown()
         if let log = server.durability?.log {
             do {
@@ -37,12 +37,11 @@ enum Shutdown {
                 exit(1)
             }
         }
-        Shutdown.say("bye")
+        ServerLog.warn("Weft is now ready to exit, bye bye...")
         exit(0)
     }
 
     static func say(_ message: String) {
-        let line = "weft-server: \(message)\n"
-        _ = line.withCString { write(1, $0, strlen($0)) }
+        ServerLog.say(message)
     }
 }

@@ -14,6 +14,10 @@ func say(_ message: String) {
     ServerLog.say(message)
 }
 
+func warn(_ message: String) {
+    ServerLog.warn(message)
+}
+
 func fail(_ message: String) -> Never {
     let line = "weft-server: \(message)\n"
     _ = line.withCString { write(2, $0, strlen($0)) }
@@ -25,6 +29,9 @@ do {
     options = try ServerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
 } catch {
     fail(error.message)
+}
+if let problem = ServerLog.configure(level: options.logLevel, file: options.logFile) {
+    fail(problem)
 }
 var directoryInfo = stat()
 if stat(options.server.dir, &directoryInfo) != 0 || directoryInfo.st_mode & S_IFMT != S_IFDIR {
@@ -76,13 +83,13 @@ if options.durability.enabled {
         fail("cannot restore the log in \(directory): \(error)")
     }
     if let tail = report.tornTail {
-        say(
+        warn(
             "WARNING: the log ended in a torn tail (an interrupted write): cut \(tail.totalBytes) bytes at offset "
                 + "\(tail.offset) of \(tail.file) (\(tail.reason))"
         )
     }
     if let cut = report.truncated {
-        say(
+        warn(
             "WARNING: aof-load-corrupt is on: the log was corrupt at offset \(cut.offset) of \(cut.file) "
                 + "(\(cut.reason)); cut \(cut.totalBytes) bytes there, and every commit after it is lost"
         )
@@ -102,7 +109,7 @@ if options.durability.enabled {
     writerConfiguration.onDurable = { point in server.logBecameDurable(point) }
     writerConfiguration.onFlushError = { error in
         durability.flushFailed(error)
-        say("log write failed: \(error)")
+        warn("log write failed: \(error)")
     }
     let writer: LogWriter
     do {

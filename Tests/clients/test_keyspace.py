@@ -1,4 +1,5 @@
 """redis-py against weft-server: the keyspace commands (expiry, RENAME, COPY, MOVE, SWAPDB, KEYS, SCAN, ...)."""
+import re
 import time
 
 import pytest
@@ -179,3 +180,34 @@ def test_multi_with_keyspace_commands(r):
     assert result[:3] == [True, True, True]
     assert sorted(result[3]) == ["b", "c"]
     assert result[4:] == [True, 100]
+
+
+def test_dbsize_inside_exec_counts_the_transaction_own_writes(r):
+    r.set("a", "1")
+    pipe = r.pipeline(transaction=True)
+    pipe.set("b", "1")
+    pipe.set("c", "1")
+    pipe.delete("a")
+    pipe.dbsize()
+    assert pipe.execute() == [True, True, 1, 2]
+    assert r.dbsize() == 2
+
+
+def test_container_subcommands_are_checked_before_queueing(r):
+    for command, error in [
+        (("OBJECT", "foo"), "unknown subcommand 'foo'. Try OBJECT HELP."),
+        (("OBJECT", "encoding"), "wrong number of arguments for 'object|encoding' command"),
+        (("CONFIG", "get"), "wrong number of arguments for 'config|get' command"),
+        (("CLIENT", "Foo"), "unknown subcommand 'Foo'. Try CLIENT HELP."),
+        (("COMMAND", "foo"), "unknown subcommand 'foo'. Try COMMAND HELP."),
+    ]:
+        with pytest.raises(redis.ResponseError, match=re.escape(error)):
+            r.execute_command(*command)
+    # In MULTI the bad subcommand is refused when queued, and EXEC is aborted (redis-server 7.0 does the same).
+    pipe = r.pipeline(transaction=True)
+    pipe.set("x", "1")
+    pipe.execute_command("OBJECT", "foo")
+    # redis-py raises the queued command's error after it saw EXECABORT.
+    with pytest.raises(redis.ResponseError, match="unknown subcommand 'foo'"):
+        pipe.execute()
+    assert r.get("x") is None

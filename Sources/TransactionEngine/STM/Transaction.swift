@@ -82,6 +82,18 @@ package struct Transaction {
         self.worker.transactionWrite(key, value: value.bits, owned: false, expiry: expiry)
     }
 
+    /// How many keys this transaction's buffered writes add to (or, negative, remove from) database `index`: what
+    /// DBSIZE inside EXEC adds to the committed count.
+    /// - Complexity: O(w) in the write set.
+    package func pendingKeyCountChange(database index: Int) -> Int {
+        var change = 0
+        for entry in self.worker.writeSet where entry.written && entry.databaseIndex == index {
+            if entry.baseValue == 0 && entry.value != 0 { change += 1 }
+            if entry.baseValue != 0 && entry.value == 0 { change -= 1 }
+        }
+        return change
+    }
+
     /// Deletes the key. Returns true if it had a live value.
     @discardableResult
     package func delete(_ key: KeyBytes) -> Bool {
