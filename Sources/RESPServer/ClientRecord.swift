@@ -29,6 +29,12 @@ final class ClientRecord: Sendable {
     let createdAt: Int64
     let lastInteraction: Atomic<Int64>
     let state = Mutex(State())
+    /// Reply bytes not yet sent, as of the handler's last write (or the housekeeper's last look).
+    let outputBytes = Atomic<Int>(0)
+    /// Request bytes received and not yet run (a partial request).
+    let queryBytes = Atomic<Int>(0)
+    /// When the output first stayed over the soft limit (Unix ms), 0 while under it.
+    let overSoftLimitSince = Atomic<Int64>(0)
 
     init(id: Int64, channel: any Channel) {
         self.id = id
@@ -66,17 +72,19 @@ final class ClientRecord: Sendable {
         }
     }
 
-    /// One CLIENT LIST line, with Redis's fields (memory fields are not tracked and read 0).
+    /// One CLIENT LIST line, with Redis's fields; `qbuf`, `omem` and `tot-mem` are the pending request and reply bytes.
     func line() -> String {
         let now = ClientRecord.nowMilliseconds()
         let state = self.state.withLock { $0 }
         let age = (now - self.createdAt) / 1000
         let idle = (now - self.lastInteraction.load(ordering: .relaxed)) / 1000
         let flags = state.inMulti ? "x" : "N"
+        let output = self.outputBytes.load(ordering: .relaxed)
+        let query = self.queryBytes.load(ordering: .relaxed)
         let multi = state.inMulti ? "0" : "-1"
         return "id=\(self.id) addr=\(self.remoteAddress) laddr=\(self.localAddress) fd=-1 name=\(state.name) "
             + "age=\(age) idle=\(idle) flags=\(flags) db=\(state.database) sub=0 psub=0 ssub=0 multi=\(multi) "
-            + "watch=\(state.watching) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 "
-            + "tot-mem=0 events=r cmd=\(state.lastCommand) user=default redir=-1 resp=\(state.protocolVersion)\n"
+            + "watch=\(state.watching) qbuf=\(query) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
+            + "omem=\(output) tot-mem=\(output + query) events=r cmd=\(state.lastCommand) user=default redir=-1 resp=\(state.protocolVersion)\n"
     }
 }

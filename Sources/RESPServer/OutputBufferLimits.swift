@@ -1,7 +1,8 @@
 /// Redis's `client-output-buffer-limit`: per client class, a hard limit, a soft limit and its seconds.
 ///
-/// Only the `normal` class applies today (pub/sub and replicas arrive later), and only its hard limit: a client
-/// whose unsent replies pass it is closed. 0 means no limit, as Redis's default for normal clients.
+/// Only the `normal` class applies today (pub/sub and replicas arrive later): a client whose unsent replies pass the
+/// hard limit is closed at once, and one whose replies stay over the soft limit for its seconds is closed by the
+/// housekeeper. 0 means no limit, as Redis's default for normal clients.
 package struct OutputBufferLimits: Sendable, Equatable {
     package struct Limit: Sendable, Equatable {
         package var hard: Int

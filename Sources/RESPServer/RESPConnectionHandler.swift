@@ -84,13 +84,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             if self.closing { self.closeAfterRelease = true }
             return
         }
+        self.record.queryBytes.store(self.pending?.readableBytes ?? 0, ordering: .relaxed)
         if reply.buffer.readableBytes > 0 {
             context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
-            // A client whose unsent replies pass the output limit is closed (client-output-buffer-limit).
+            let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+            self.record.outputBytes.store(pending, ordering: .relaxed)
+            // A client whose unsent replies pass the hard limit is closed (client-output-buffer-limit); the soft
+            // limit is the housekeeper's (RESPServer.enforceSoftLimits).
             let limit = self.server.outputHardLimit.load(ordering: .relaxed)
-            if limit > 0, let pending = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes),
-                pending > limit
-            {
+            if limit > 0, pending > limit {
                 self.closing = true
                 context.close(promise: nil)
                 return
@@ -150,6 +152,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// Backpressure: while the client does not read its replies, stop reading its requests.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
+        let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        self.record.outputBytes.store(pending, ordering: .relaxed)
         context.channel.setOption(.autoRead, value: writable).whenSuccess {}
         if writable { context.read() }
         context.fireChannelWritabilityChanged()

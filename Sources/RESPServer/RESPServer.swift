@@ -119,6 +119,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                         worker.sweep(database: database, shards: 16)
                     }
                     self.closeIdleClients()
+                    self.enforceSoftLimits()
                 }
             }
             if housekeeper, let durability = self.durability {
@@ -249,6 +250,39 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         }
         for record in idle {
             record.channel.close(promise: nil)
+        }
+    }
+
+    /// Closes clients whose unsent replies stayed over the normal class's soft limit for its seconds. The handler
+    /// records the pending bytes after each write; a candidate is re-measured on its own loop before it is judged.
+    private func enforceSoftLimits() {
+        let limit = self.outputLimits.withLock { $0.normal }
+        guard limit.soft > 0 else { return }
+        let candidates = self.clients.withLock { clients in
+            clients.values.filter {
+                $0.outputBytes.load(ordering: .relaxed) > limit.soft || $0.overSoftLimitSince.load(ordering: .relaxed) != 0
+            }
+        }
+        for record in candidates {
+            record.channel.eventLoop.execute {
+                let pending = (try? record.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+                record.outputBytes.store(pending, ordering: .relaxed)
+                guard pending > limit.soft else {
+                    record.overSoftLimitSince.store(0, ordering: .relaxed)
+                    return
+                }
+                let now = ClientRecord.nowMilliseconds()
+                let since = record.overSoftLimitSince.load(ordering: .relaxed)
+                if since == 0 {
+                    record.overSoftLimitSince.store(now, ordering: .relaxed)
+                } else if now - since >= Int64(limit.seconds) * 1000 {
+                    ServerLog.warn(
+                        "Client id=\(record.id) addr=\(record.remoteAddress) closed for overcoming of output buffer "
+                            + "limits."
+                    )
+                    record.channel.close(promise: nil)
+                }
+            }
         }
     }
 

@@ -1,0 +1,48 @@
+"""client-output-buffer-limit's soft limit and CLIENT LIST's memory fields, against a real weft-server."""
+import socket
+import time
+
+from weft_process import client, servers  # noqa: F401 (fixture)
+
+
+def test_soft_limit_closes_a_client_that_stays_over_it(servers):  # noqa: F811
+    s = servers.start(appendonly="no")
+    admin = client(s.port)
+    admin.set("big", b"x" * (512 * 1024))
+    assert admin.config_set("client-output-buffer-limit", "normal 0 1mb 1")
+    lazy = socket.create_connection(("127.0.0.1", s.port))
+    lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    lazy.sendall(b"CLIENT SETNAME lazy\r\n" + b"GET big\r\n" * 64)
+    # It never reads: its unsent replies stay over 1 MB; after a second it is closed.
+    def lazy_lines():
+        return [line for line in admin.execute_command("CLIENT", "LIST").decode().splitlines() if "name=lazy" in line]
+
+    deadline = time.time() + 5
+    while not lazy_lines() and time.time() < deadline:
+        time.sleep(0.01)
+    seen_memory = False
+    while time.time() < deadline:
+        lines = lazy_lines()
+        if not lines:
+            break
+        fields = dict(field.split("=", 1) for field in lines[0].split(" "))
+        if int(fields["omem"]) > 1024 * 1024:
+            seen_memory = True
+            assert int(fields["tot-mem"]) >= int(fields["omem"])
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the client over the soft limit was not closed")
+    assert seen_memory, "CLIENT LIST never showed the pending replies in omem"
+    lazy.close()
+    # Without a soft limit the same client stays connected.
+    assert admin.config_set("client-output-buffer-limit", "normal 0 0 0")
+    patient = socket.create_connection(("127.0.0.1", s.port))
+    patient.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    patient.sendall(b"CLIENT SETNAME patient\r\n" + b"GET big\r\n" * 64)
+    time.sleep(1.5)
+    assert "name=patient" in admin.execute_command("CLIENT", "LIST").decode()
+    patient.close()
+    # A client that reads its replies is left alone.
+    for _ in range(20):
+        assert len(admin.get("big")) == 512 * 1024
+    assert admin.ping()
