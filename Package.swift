@@ -109,6 +109,11 @@ var package = Package(
             dependencies: ["CommitLog"],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "RecoveryTests",
+            dependencies: ["TransactionEngine", "CommitLog", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
     ]
 )
 

@@ -105,15 +105,17 @@ package enum Recovery {
         if let checkpoint {
             first = checkpoint.number
             report.checkpoint = checkpoint
-            exclusiveBound = try Self.loadCheckpoint(checkpoint, directory: directory, worker: worker, now: now)
+            (exclusiveBound, report.lastTID) = try Self.loadCheckpoint(
+                checkpoint, directory: directory, worker: worker, now: now
+            )
             report.checkpointKeys = worker.checkpointKeysRestored
             report.bytes += checkpoint.size
-        } else if options.allowCorruption, let lowest = segments.first {
-            first = lowest.number
         }
         report.firstSegment = first
         let replayed = segments.filter { $0.number >= first }
-        if let lowest = replayed.first, lowest.number != first, !options.allowCorruption {
+        if let lowest = replayed.first, lowest.number != first {
+            // Refused even with allowCorruption: the loss is at the start, so nothing after it can be replayed
+            // on a state that existed.
             // The log must go on from the checkpoint (or from segment 1 without one).
             let reason = CorruptionReason.missingSegment(expected: first, found: lowest.number)
             throw .log(.corruption(LogCorruption(file: lowest.path, offset: 0, reason: reason)))
@@ -157,7 +159,7 @@ package enum Recovery {
         if checkpoint != nil {
             try Self.log { () throws(LogError) in try CheckpointFiles.removeCovered(directory: directory, below: first) }
         }
-        worker.finishRestore()
+        worker.finishRestore(lastTID: report.lastTID)
         progress(1)
         report.seconds = MonotonicSeconds.now() - started
         return report
@@ -173,20 +175,22 @@ package enum Recovery {
         }
     }
 
-    /// Loads a checkpoint; returns its exclusive bound (the TID of its first record).
+    /// Loads a checkpoint; returns its exclusive bound (the TID of its first record) and its largest TID.
     private static func loadCheckpoint(
         _ checkpoint: SegmentFile,
         directory: String,
         worker: Worker,
         now: Int64
-    ) throws(Failure) -> UInt64 {
+    ) throws(Failure) -> (bound: UInt64, lastTID: UInt64) {
         var bound: UInt64? = nil
+        var lastTID: UInt64 = 0
         var failure: Failure? = nil
         worker.checkpointKeysRestored = 0
         try Self.log { () throws(LogError) in
             try CheckpointFiles.read(checkpoint, directory: directory) { (tid, bytes) throws(LogError) in
                 guard failure == nil else { return }
                 if bound == nil { bound = tid } else { worker.checkpointKeysRestored += 1 }
+                lastTID = max(lastTID, tid)
                 do throws(CommitRecordError) {
                     try worker.restore(record: bytes, tid: tid, exclusiveBound: .max, now: now)
                 } catch {
@@ -195,7 +199,7 @@ package enum Recovery {
             }
         }
         if let failure { throw failure }
-        return bound ?? 0
+        return (bound ?? 0, lastTID)
     }
 }
 

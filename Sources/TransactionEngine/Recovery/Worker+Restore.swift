@@ -10,7 +10,7 @@ extension Worker {
     /// - Parameters:
     ///   - exclusiveBound: exclusive effects (FLUSHDB, FLUSHALL, SWAPDB) with a TID at or below it are already in
     ///     the checkpoint and are skipped; 0 without a checkpoint.
-    ///   - now: the restore's time in Unix ms; values whose expiry has passed are not restored.
+    ///   - now: unused (kept for callers); replay sees no key as expired, and `finishRestore` drops expired keys.
     /// - Throws: `CommitRecordError` when the record does not decode (nothing of it is applied past that point).
     /// - Complexity: O(n) in the record's size.
     package func restore(
@@ -33,7 +33,7 @@ extension Worker {
                 }
                 let value = try reader.lengthPrefixedBytes()
                 let expiresAt = try reader.int64()
-                self.restorePut(database: database, key: key, kind: kind, value: value, expiresAt: expiresAt, tid: tid, now: now)
+                self.restorePut(database: database, key: key, kind: kind, value: value, expiresAt: expiresAt, tid: tid)
             case .delete:
                 let database = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
                 let key = try reader.lengthPrefixedBytes()
@@ -42,7 +42,7 @@ extension Worker {
                 let database = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
                 let key = try reader.lengthPrefixedBytes()
                 let expiresAt = try reader.int64()
-                self.restoreExpire(database: database, key: key, expiresAt: expiresAt, tid: tid, now: now)
+                self.restoreExpire(database: database, key: key, expiresAt: expiresAt, tid: tid)
             case .flushDatabase:
                 let database = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
                 if tid > exclusiveBound { self.runExclusive { $0.flushDatabase(database) } }
@@ -58,8 +58,15 @@ extension Worker {
         }
     }
 
-    /// Moves the epoch past every TID restored, so that new commits stamp larger TIDs. Call once after replay.
-    package func finishRestore() {
+    /// Ends a replay: removes every key whose expiry has passed (by the engine's clock), and moves the epoch past
+    /// `lastTID` (the largest TID in the checkpoint and the log), so that new commits stamp larger TIDs and the
+    /// log stays in TID order. Call once, after the last `restore`.
+    package func finishRestore(lastTID: UInt64) {
+        for database in 0..<self.databaseCount {
+            self.sweep(database: database, shards: Database.shardCount)
+        }
+        self.lastTID = max(self.lastTID, lastTID)
+        self.slot.pointee.lastTID.store(self.lastTID, ordering: .relaxed)
         self.runExclusive { _ in }
     }
 
@@ -84,18 +91,14 @@ extension Worker {
         kind: ValueKind,
         value: UnsafeRawBufferPointer,
         expiresAt: Int64,
-        tid: UInt64,
-        now: Int64
+        tid: UInt64
     ) {
+        // Installed even when its expiry has passed: a later effect (PERSIST, EXPIRE) may keep the value alive.
+        // `finishRestore` drops what is still expired at the end.
         self.restoringTID = tid
         defer { self.restoringTID = nil }
         self.run(database: database, key: key) { transaction in
-            let worker = transaction.worker
-            if worker.holdsNewer(than: tid) { return }
-            if expiresAt != 0 && expiresAt <= now {
-                transaction.delete(key)
-                return
-            }
+            if transaction.worker.holdsNewer(than: tid) { return }
             switch kind {
             case .string:
                 transaction.setString(key, value, expiry: expiresAt == 0 ? .none : .at(expiresAt))
@@ -112,16 +115,12 @@ extension Worker {
         }
     }
 
-    private func restoreExpire(database: Int, key: KeyBytes, expiresAt: Int64, tid: UInt64, now: Int64) {
+    private func restoreExpire(database: Int, key: KeyBytes, expiresAt: Int64, tid: UInt64) {
         self.restoringTID = tid
         defer { self.restoringTID = nil }
         self.run(database: database, key: key) { transaction in
             if transaction.worker.holdsNewer(than: tid) { return }
-            if expiresAt != 0 && expiresAt <= now {
-                transaction.delete(key)
-            } else {
-                transaction.setExpiry(key, expiresAt == 0 ? .none : .at(expiresAt))
-            }
+            transaction.setExpiry(key, expiresAt == 0 ? .none : .at(expiresAt))
         }
     }
 }

@@ -267,7 +267,8 @@ extension Worker {
     /// Fixes the transaction's time on first use.
     @inline(__always) func transactionNow() -> Int64 {
         if self.now < 0 {
-            self.now = self.clock.nowMilliseconds()
+            // Replay sees no key as expired: a later effect may still change an expiry that has passed.
+            self.now = self.restoringTID != nil ? 0 : self.clock.nowMilliseconds()
         }
         return self.now
     }
