@@ -59,6 +59,9 @@ package final class TransactionEngine: @unchecked Sendable {
     let epoch = Atomic<UInt64>(1)
     /// 1 while an exclusive transaction runs or waits for the others to drain.
     let exclusive = Atomic<Int>(0)
+    /// Checkpoints holding exclusive transactions off (a Dekker pair with `exclusive`: an exclusive transaction
+    /// sets `exclusive`, then backs off if it sees a blocker; a blocker is set, then waits for `exclusive` to clear).
+    let exclusiveBlockers = Atomic<Int>(0)
     let slots: WorkerSlots
     let freeSlots: LockedValue<[Int]>
     /// Retired items of workers that went away, freed by whichever worker collects next.

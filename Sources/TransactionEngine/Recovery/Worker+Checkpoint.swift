@@ -48,7 +48,8 @@ package enum CheckpointFailure: Error, CustomStringConvertible {
 /// 3. Write a header record whose TID is the largest TID committed so far, then walk every database with SCAN's
 ///    guarantee (a key present throughout is seen at least once), writing each live key with its value, expiry
 ///    and TID. Other transactions go on meanwhile; what they commit lands in segments `n` and above.
-/// 4. If an exclusive transaction ran meanwhile, the walk may have seen two different keyspaces: start again.
+/// 4. If an exclusive transaction ran meanwhile, the walk may have seen two different keyspaces: start again. The
+///    last attempt holds exclusive transactions off for its whole scan (they wait), so a checkpoint always ends.
 /// 5. Sync the file and rename it into place, then remove the segments below `n` and older checkpoints.
 ///
 /// Recovery loads the checkpoint, then replays segments `n` and above, skipping any effect on a key that holds a
@@ -63,8 +64,19 @@ extension Worker {
     package func writeCheckpoint(log: LogWriter, maxAttempts: Int = 3) throws(CheckpointFailure) -> CheckpointReport {
         precondition(self.pinDepth == 0, "a checkpoint inside a pin")
         var report = CheckpointReport()
+        precondition(maxAttempts > 0, "at least one attempt")
         for attempt in 0..<maxAttempts {
             report.restarts = attempt
+            let holdingOff = attempt == maxAttempts - 1
+            if holdingOff {
+                self.engine.exclusiveBlockers.add(1, ordering: .sequentiallyConsistent)
+                while self.engine.exclusive.load(ordering: .sequentiallyConsistent) != 0 {
+                    usleep(100)
+                }
+            }
+            defer {
+                if holdingOff { self.engine.exclusiveBlockers.subtract(1, ordering: .sequentiallyConsistent) }
+            }
             let exclusiveRuns = self.engine.exclusiveRunCount
             let epoch = self.engine.currentEpoch
             while self.engine.closedEpoch() < epoch {

@@ -51,12 +51,20 @@ extension Worker {
         precondition(self.pinDepth == 0, "an exclusive transaction inside a pin")
         var spins = 0
         while true {
+            // A checkpoint that kept being disturbed holds exclusive transactions off until its scan ends.
+            if self.engine.exclusiveBlockers.load(ordering: .sequentiallyConsistent) > 0 {
+                Backoff.pause(&spins)
+                continue
+            }
             let (won, _) = self.engine.exclusive.compareExchange(
                 expected: 0,
                 desired: 1,
                 ordering: .sequentiallyConsistent
             )
-            if won { break }
+            if won {
+                if self.engine.exclusiveBlockers.load(ordering: .sequentiallyConsistent) == 0 { break }
+                self.engine.exclusive.store(0, ordering: .sequentiallyConsistent)
+            }
             Backoff.pause(&spins)
         }
         self.isExclusiveOwner = true
