@@ -16,6 +16,8 @@ package struct ClientSession: Sendable {
     package var protocolVersion = 2
     /// CLIENT SETNAME / HELLO SETNAME.
     package var name = ""
+    /// The client's address as `ip:port`, set by the server at connect (slow log entries).
+    package var address = ""
     /// CLIENT SETINFO LIB-NAME / LIB-VER.
     package var libraryName = ""
     package var libraryVersion = ""

@@ -14,6 +14,9 @@ package struct CommandContext {
     package var exclusive: ExclusiveTransaction? = nil
     /// The server running the command, for INFO, CLIENT, CONFIG and SHUTDOWN (nil in tests without one).
     package var server: (any ServerContext)? = nil
+    /// The event loop's counters (keyspace hits and misses, EXEC's inner commands); nil in tests without a server.
+    /// Unowned: the loop's state keeps them for the server's lifetime, and a command must not pay a retain.
+    package unowned(unsafe) var statistics: CommandStatistics? = nil
 
     /// The command's name as the client sent it, lowercased (for error texts).
     package var name: String {
@@ -53,9 +56,12 @@ package struct CommandSpec: Sendable {
     package let lastKey: Int
     package let keyStep: Int
     package let handler: Handler
-    /// For a container command (CLIENT, CONFIG, COMMAND, OBJECT): its subcommands' arities, which the dispatcher
-    /// checks before running or queueing it, as Redis's does.
+    /// For a container command (CLIENT, CONFIG, COMMAND, OBJECT, SLOWLOG, LATENCY): its subcommands' arities, which
+    /// the dispatcher checks before running or queueing it, as Redis's does.
     package let subcommands: [String: Int]?
+    /// The command's row in each event loop's `CommandStatistics` (INFO commandstats), set when the table registers
+    /// it; its subcommands' rows are the table's `subcommandSlot`.
+    package internal(set) var statisticsSlot = -1
 
     /// Redis 7's container commands and the arity of each subcommand (name included), from its command table.
     static let subcommandArities: [String: [String: Int]] = [
@@ -67,6 +73,8 @@ package struct CommandSpec: Sendable {
             "trackinginfo": 2, "unblock": -3, "unpause": 2,
         ],
         "command": ["count": 2, "docs": -2, "getkeys": -3, "getkeysandflags": -3, "help": 2, "info": -2, "list": -2],
+        "slowlog": ["get": -2, "len": 2, "reset": 2, "help": 2],
+        "latency": ["latest": 2, "history": 3, "reset": -2, "graph": 3, "histogram": -2, "help": 2],
     ]
 
     package init(

@@ -7,6 +7,10 @@ package struct CommandTable: Sendable {
     private var commands: [String: CommandSpec] = [:]
     /// The same specs by a hash of the lowercase name, so that dispatch looks a command up without allocating.
     private var byHash: [UInt64: CommandSpec] = [:]
+    /// The name of each row of the command statistics: a command (`get`) or a container's subcommand (`config|get`).
+    package private(set) var statisticsNames: [String] = []
+    /// A container's subcommand rows, by the container's row and the subcommand's lowercase name.
+    private var subcommandSlots: [Int: [String: Int]] = [:]
 
     /// The table with every command family registered.
     package static let standard: CommandTable = {
@@ -17,12 +21,19 @@ package struct CommandTable: Sendable {
         table.register(TransactionCommands.all)
         table.register(ServerCommands.all)
         table.register(ConfigCommands.all)
+        table.register(ObservabilityCommands.all)
         return table
     }()
 
     mutating func register(_ specs: [CommandSpec]) {
-        for spec in specs {
+        for var spec in specs {
             precondition(self.commands[spec.name] == nil, "command \(spec.name) registered twice")
+            spec.statisticsSlot = self.statisticsNames.count
+            self.statisticsNames.append(spec.name)
+            for subcommand in (spec.subcommands ?? [:]).keys.sorted() {
+                self.subcommandSlots[spec.statisticsSlot, default: [:]][subcommand] = self.statisticsNames.count
+                self.statisticsNames.append("\(spec.name)|\(subcommand)")
+            }
             self.commands[spec.name] = spec
             let hash = Array(spec.name.utf8).withUnsafeBytes { CommandTable.nameHash($0) }
             precondition(self.byHash[hash] == nil, "command name hash collision: \(spec.name)")
@@ -66,12 +77,23 @@ package struct CommandTable: Sendable {
     /// Every command's spec.
     package var allSpecs: [CommandSpec] { Array(self.commands.values) }
 
+    /// The statistics row of a container's subcommand (lowercase), or -1.
+    func subcommandSlot(_ spec: CommandSpec, _ subcommand: String) -> Int {
+        self.subcommandSlots[spec.statisticsSlot]?[subcommand] ?? -1
+    }
+
     /// Runs one command and writes its reply (a result or an error) to `reply`; between MULTI and EXEC, queues it.
+    ///
+    /// With `statistics`, it also counts the command for INFO commandstats (a call with its time, a rejection before
+    /// it ran, or a failure it answered with an error), every error reply by its code (errorstats), and offers the
+    /// command to the slow log. This is the one place every command passes, so the counting costs two monotonic clock
+    /// reads, a few plain stores to this loop's counters and one comparison with the slow log's threshold.
     ///
     /// - Parameters:
     ///   - arguments: the command name first; never empty.
     ///   - transaction: EXEC's transaction, when the command runs inside EXEC.
     ///   - exclusive: EXEC's exclusive transaction, when the EXEC holds the exclusive gate.
+    ///   - statistics: the counters of the event loop running the command (nil: not counted).
     package func execute(
         _ arguments: [ByteBuffer],
         session: inout ClientSession,
@@ -79,43 +101,50 @@ package struct CommandTable: Sendable {
         reply: inout RESPReplyWriter,
         transaction: Transaction? = nil,
         exclusive: ExclusiveTransaction? = nil,
-        server: (any ServerContext)? = nil
+        server: (any ServerContext)? = nil,
+        statistics: CommandStatistics? = nil
     ) {
         reply.protocolVersion = session.protocolVersion
         guard let spec = self.spec(for: arguments[0]) else {
             let name = String(buffer: arguments[0])
             let shown = arguments.dropFirst().prefix(64).map { String(buffer: $0) }
-            reply.error(CommandError.unknownCommand(name, arguments: Array(shown)).replyText)
-            if session.inMulti { session.multiFailed = true }
+            CommandTable.reject(
+                CommandError.unknownCommand(name, arguments: Array(shown)).replyText,
+                slot: -1,
+                &session,
+                &reply,
+                statistics
+            )
             return
         }
+        var slot = spec.statisticsSlot
         guard spec.accepts(argumentCount: arguments.count) else {
-            reply.error(CommandError.wrongArity(spec.name).replyText)
-            if session.inMulti { session.multiFailed = true }
+            CommandTable.reject(CommandError.wrongArity(spec.name).replyText, slot: slot, &session, &reply, statistics)
             return
         }
         if let subcommands = spec.subcommands, arguments.count >= 2 {
             let given = String(buffer: arguments[1])
             let name = given.lowercased()
             guard let arity = subcommands[name] else {
-                reply.error("ERR unknown subcommand '\(given.prefix(128))'. Try \(spec.name.uppercased()) HELP.")
-                if session.inMulti { session.multiFailed = true }
+                let text = "ERR unknown subcommand '\(given.prefix(128))'. Try \(spec.name.uppercased()) HELP."
+                CommandTable.reject(text, slot: -1, &session, &reply, statistics)
                 return
             }
+            slot = self.subcommandSlot(spec, name)
             guard arity >= 0 ? arguments.count == arity : arguments.count >= -arity else {
-                reply.error(CommandError.wrongArity("\(spec.name)|\(name)").replyText)
-                if session.inMulti { session.multiFailed = true }
+                let text = CommandError.wrongArity("\(spec.name)|\(name)").replyText
+                CommandTable.reject(text, slot: slot, &session, &reply, statistics)
                 return
             }
         }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
-            reply.error("NOAUTH Authentication required.")
-            if session.inMulti { session.multiFailed = true }
+            CommandTable.reject("NOAUTH Authentication required.", slot: slot, &session, &reply, statistics)
             return
         }
         // Commands inside EXEC were checked when EXEC itself was.
         if transaction == nil, exclusive == nil, let server, let refusal = server.refusal(for: spec, session: session) {
             reply.error(refusal)
+            statistics?.countRejection(slot: slot, error: refusal)
             if spec.name == "exec" {
                 TransactionCommands.releaseWatches(&session, worker: worker)
                 session.inMulti = false
@@ -140,12 +169,37 @@ package struct CommandTable: Sendable {
         context.transaction = transaction
         context.exclusive = exclusive
         context.server = server
+        context.statistics = statistics
+        let started = statistics == nil ? 0 : MonotonicClock.nanoseconds()
+        var failure: String? = nil
         do {
             try spec.handler(&context, &reply)
         } catch {
-            reply.error(error.replyText)
+            let text = error.replyText
+            reply.error(text)
+            failure = text
         }
         reply.protocolVersion = context.session.protocolVersion
+        if let statistics {
+            let elapsed = MonotonicClock.nanoseconds() &- started
+            statistics.countCall(slot: slot, nanoseconds: elapsed, error: failure)
+            if elapsed >= statistics.slowLog.thresholdNanoseconds {
+                statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: context.session)
+            }
+        }
+    }
+
+    /// Answers a command refused before it ran (unknown, wrong arity, NOAUTH) and counts the refusal.
+    private static func reject(
+        _ text: String,
+        slot: Int,
+        _ session: inout ClientSession,
+        _ reply: inout RESPReplyWriter,
+        _ statistics: CommandStatistics?
+    ) {
+        reply.error(text)
+        statistics?.countRejection(slot: slot, error: text)
+        if session.inMulti { session.multiFailed = true }
     }
 }
 
@@ -240,11 +294,19 @@ extension CommandContext {
         }
     }
 
-    /// Reads the key at `index`: in EXEC's transaction if there is one, else through the lock-free read.
+    /// Reads the key at `index`: in EXEC's transaction if there is one, else through the lock-free read. Counts a
+    /// keyspace hit or miss (INFO stats), as Redis's lookupKeyRead does.
     package func read<R>(_ index: Int, _ body: (Entry?) -> R) -> R {
         self.withBytes(index) { key in
-            if let transaction = self.transaction { return body(transaction.get(key)) }
-            return self.worker.get(database: self.session.database, key: key, body)
+            if let transaction = self.transaction {
+                let entry = transaction.get(key)
+                self.statistics?.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0)
+                return body(entry)
+            }
+            return self.worker.get(database: self.session.database, key: key) { entry in
+                self.statistics?.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0)
+                return body(entry)
+            }
         }
     }
 

@@ -63,13 +63,20 @@ enum ServerCommands {
                 if let spec = table.spec(named: name) { ServerCommands.commandInfo(spec, &reply) } else { reply.null() }
             }
         } else if context.argument(1, is: "DOCS") {
-            // Enough for redis-cli's hints: each command with an empty documentation map.
+            // Redis 7.0's documentation (CommandDocs) of each named command Weft serves, `parent|sub` included;
+            // unknown names are left out, as Redis leaves them out. redis-cli builds its hints from this.
             let names = count == 2 ? everything.map(\.name) : (2..<count).map { context.string($0) }
-            let known = names.compactMap { table.spec(named: $0) }
+            let known = names.compactMap { name -> (name: String, doc: CommandDoc?)? in
+                let parent = name.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                guard let spec = table.spec(named: String(parent)) else { return nil }
+                if let found = CommandDocs.lookup(name) { return found }
+                // A command of Weft's own, or one documented nowhere yet: an empty map, as before.
+                return parent.count == name.count ? (spec.name, nil) : nil
+            }
             reply.mapHeader(known.count)
-            for spec in known {
-                reply.bulk(spec.name)
-                reply.mapHeader(0)
+            for (name, doc) in known {
+                reply.bulk(name)
+                if let doc { doc.write(to: &reply) } else { reply.mapHeader(0) }
             }
         } else {
             let sub = context.string(1)
@@ -95,66 +102,5 @@ enum ServerCommands {
         reply.integer(Int64(spec.lastKey))
         reply.integer(Int64(spec.keyStep))
         for _ in 0..<4 { reply.arrayHeader(0) }
-    }
-
-    /// INFO [section ...]: Redis's sections and field names, plus Weft's `transactions`.
-    static func info(_ context: CommandContext) -> String {
-        let requested = (1..<context.arguments.count).map { context.string($0).lowercased() }
-        let all = requested.isEmpty || requested.contains("all") || requested.contains("everything")
-            || requested.contains("default")
-        func wanted(_ name: String) -> Bool { all || requested.contains(name) }
-        var sections: [(name: String, fields: [(String, String)])] = context.server?.infoSections() ?? []
-        let stats = context.worker.statistics()
-        sections.append(
-            (
-                "Memory",
-                [
-                    ("used_memory", String(stats.usedMemory)),
-                    ("used_memory_human", ServerCommands.human(stats.usedMemory)),
-                ]
-            )
-        )
-        sections.append(
-            (
-                "Transactions",
-                [
-                    ("tx_commits", String(stats.commits)),
-                    ("tx_aborts", String(stats.aborts)),
-                    ("tx_retries", String(stats.retries)),
-                    ("tx_fallbacks_to_locking", String(stats.fallbacks)),
-                    ("tx_exclusive_runs", String(stats.exclusiveRuns)),
-                    ("tx_watch_failures", String(stats.watchFailures)),
-                ]
-            )
-        )
-        var keyspace: [(String, String)] = []
-        for (index, keys) in stats.keysPerDatabase.enumerated() where keys > 0 {
-            let expires = context.worker.expiresCount(database: index)
-            keyspace.append(("db\(index)", "keys=\(keys),expires=\(expires),avg_ttl=0"))
-        }
-        sections.append(("Keyspace", keyspace))
-        var text = ""
-        for section in sections where wanted(section.name.lowercased()) {
-            if !text.isEmpty { text += "\r\n" }
-            text += "# \(section.name)\r\n"
-            for (name, value) in section.fields {
-                text += "\(name):\(value)\r\n"
-            }
-        }
-        return text
-    }
-
-    /// Bytes as Redis's bytesToHuman writes them (1.50K, 2.00M).
-    static func human(_ bytes: Int) -> String {
-        let value = Double(bytes)
-        func format(_ v: Double, _ unit: String) -> String {
-            let hundredths = Int((v * 100).rounded())
-            let fraction = hundredths % 100
-            return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)\(unit)"
-        }
-        if bytes < 1024 { return "\(bytes)B" }
-        if bytes < 1024 * 1024 { return format(value / 1024, "K") }
-        if bytes < 1024 * 1024 * 1024 { return format(value / 1024 / 1024, "M") }
-        return format(value / 1024 / 1024 / 1024, "G")
     }
 }

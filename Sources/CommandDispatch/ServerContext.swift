@@ -1,4 +1,5 @@
 import NIOCore
+import TransactionEngine
 
 /// What server-level commands (INFO, CLIENT LIST/KILL, CONFIG, SHUTDOWN) need from the server that runs them.
 ///
@@ -8,8 +9,16 @@ package protocol ServerContext: AnyObject, Sendable {
     func clientList(ids: Set<Int64>?) -> String
     /// Closes the clients whose id is in `ids` or whose address is `address`; returns how many.
     func killClients(ids: Set<Int64>, address: String?) -> Int
-    /// The `INFO` sections other than the engine's: server, clients, stats.
-    func infoSections() -> [(name: String, fields: [(String, String)])]
+    /// The `INFO` sections the server keeps (server, clients, memory, persistence, stats, replication, cpu, cluster),
+    /// those that `wanted` accepts (given a lowercase section name). `engine` gives used_memory.
+    func infoSections(
+        engine: EngineStatistics,
+        wanted: (String) -> Bool
+    ) -> [(name: String, fields: [(String, String)])]
+    /// The counters, slow log and rates of INFO, SLOWLOG and CONFIG RESETSTAT.
+    var statistics: ServerStatistics { get }
+    /// CONFIG RESETSTAT: the statistics' reset, and the server's own counters.
+    func resetStatistics()
     /// The directives CONFIG GET knows, with their current values.
     func configurationValues() -> [(name: String, value: String)]
     /// Changes a directive at run time (CONFIG SET); throws Redis's error for unknown or immutable ones.

@@ -38,14 +38,22 @@ enum StringCommands {
         CommandSpec("mget", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1)) { context, reply in
             let count = context.arguments.count - 1
             let mark = reply.buffer.writerIndex
+            var hits = 0
             context.transact(1...count) { tx, keys in
                 // A re-run writes the reply again from the start.
                 reply.buffer.moveWriterIndex(to: mark)
+                hits = 0
                 reply.arrayHeader(count)
                 for key in keys {
-                    if let entry = tx.get(key) { reply.bulk(entry.value.bytes) } else { reply.null() }
+                    if let entry = tx.get(key) {
+                        hits += 1
+                        reply.bulk(entry.value.bytes)
+                    } else {
+                        reply.null()
+                    }
                 }
             }
+            context.statistics?.countLookups(hits: hits, misses: count - hits)
         },
         CommandSpec("mset", arity: -3, flags: [.write], keys: (1, -1, 2)) { context, reply throws(CommandError) in
             guard context.arguments.count % 2 == 1 else { throw .wrongArity("mset") }

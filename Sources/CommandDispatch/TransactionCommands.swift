@@ -79,10 +79,14 @@ package enum TransactionCommands {
         var finalSession = start
         let worker = context.worker
         let server = context.server
+        // What the commands count waits for the commit: a re-run attempt would count them twice.
+        let statistics = context.statistics
+        statistics?.beginDeferring()
         let committed = withStableKeys(positions.map { queued[$0.command][$0.argument] }) { keys in
             worker.run(database: start.database, keys: keys, watching: watches) { tx in
                 // Every attempt starts from the same session and rewrites the reply from the mark.
                 reply.buffer.moveWriterIndex(to: mark)
+                statistics?.restartDeferring()
                 var session = start
                 reply.arrayHeader(queued.count)
                 for arguments in queued {
@@ -92,12 +96,14 @@ package enum TransactionCommands {
                         worker: worker,
                         reply: &reply,
                         transaction: tx,
-                        server: server
+                        server: server,
+                        statistics: statistics
                     )
                 }
                 finalSession = session
             }
         }
+        statistics?.endDeferring(apply: committed != nil)
         if committed == nil {
             reply.buffer.moveWriterIndex(to: mark)
             reply.nullArray()
@@ -117,6 +123,7 @@ package enum TransactionCommands {
         var session = context.session
         let worker = context.worker
         let server = context.server
+        let statistics = context.statistics
         worker.runExclusive { exclusive in
             // Nobody else runs now: a transaction that changes nothing checks the watches, then each command runs
             // on its own, and no other client can see between them.
@@ -133,7 +140,8 @@ package enum TransactionCommands {
                     worker: worker,
                     reply: &reply,
                     exclusive: exclusive,
-                    server: server
+                    server: server,
+                    statistics: statistics
                 )
             }
         }

@@ -204,6 +204,12 @@ package final class Durability: Sendable {
 
     // MARK: INFO and CONFIG
 
+    /// CONFIG RESETSTAT's part: aof_rewrites and aof_rewrites_consecutive_failures start again from zero.
+    func resetStatistics() {
+        self.rewrites.store(0, ordering: .relaxed)
+        self.rewriteFailuresInARow.store(0, ordering: .relaxed)
+    }
+
     /// The `INFO persistence` fields, with Redis's names and Weft's own (`weft_log_*`) after them.
     func infoFields() -> [(String, String)] {
         let loading = self.loading

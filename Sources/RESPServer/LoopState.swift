@@ -1,15 +1,19 @@
+import CommandDispatch
 import CommitLog
 import NIOCore
 import Synchronization
 import TransactionEngine
 
-/// What one event loop owns: its engine worker and the connections whose replies wait for the log.
+/// What one event loop owns: its engine worker, its command statistics and the connections whose replies wait for
+/// the log.
 ///
 /// Everything but `hasWaiters` is touched only on `loop`: handlers call it from their callbacks, and the log's
-/// flusher thread reaches it through `loop.execute`.
+/// flusher thread reaches it through `loop.execute`. (INFO reads `statistics` from any loop, through atomics.)
 final class LoopState: @unchecked Sendable {
     let loop: any EventLoop
     let worker: Worker
+    /// This loop's counters for INFO commandstats, errorstats and stats; written only on this loop.
+    let statistics: CommandStatistics
     /// The log, once recovery has finished (set on the loop).
     private(set) var log: LogWriter? = nil
     /// Whether replies wait until their commits are durable (`appendfsync always`).
@@ -18,9 +22,10 @@ final class LoopState: @unchecked Sendable {
     /// True while `waiters` is not empty; read by the flusher thread to skip idle loops.
     let hasWaiters = Atomic<Bool>(false)
 
-    init(loop: any EventLoop, worker: Worker) {
+    init(loop: any EventLoop, worker: Worker, statistics: CommandStatistics) {
         self.loop = loop
         self.worker = worker
+        self.statistics = statistics
     }
 
     /// Starts logging this loop's commits. Runs on the loop.

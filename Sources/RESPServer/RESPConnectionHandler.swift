@@ -40,11 +40,14 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         self.decoder = RESPRequestDecoder(limits: limits)
         self.session = ClientSession(id: record.id)
         self.session.authenticated = !server.requiresPassword
+        self.session.address = record.remoteAddress
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.closing else { return }
         var incoming = self.unwrapInboundIn(data)
+        let statistics = self.state.statistics
+        statistics.countRead(bytes: incoming.readableBytes)
         if self.pending == nil {
             self.pending = incoming
         } else {
@@ -54,7 +57,6 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             buffer: context.channel.allocator.buffer(capacity: 512),
             protocolVersion: self.session.protocolVersion
         )
-        let before = self.session.commandsProcessed
         do {
             while !self.closing, let arguments = try self.decoder.next(&self.pending!) {
                 self.table.execute(
@@ -62,15 +64,18 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                     session: &self.session,
                     worker: self.worker,
                     reply: &reply,
-                    server: self.server
+                    server: self.server,
+                    statistics: statistics
                 )
                 if self.session.closeAfterReply { self.closing = true }
             }
         } catch {
-            reply.error("ERR \(error.message)")
+            let text = "ERR \(error.message)"
+            reply.error(text)
+            statistics.countError(text)
             self.closing = true
         }
-        self.server.countCommands(self.session.commandsProcessed - before)
+        if reply.buffer.readableBytes > 0 { statistics.countWrite(bytes: reply.buffer.readableBytes) }
         self.record.update(from: self.session)
         self.decoder.releaseArguments()
         if self.pending!.readableBytes == 0 {

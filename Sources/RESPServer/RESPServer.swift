@@ -44,6 +44,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         package var protectedMode = true
         /// `logfile`, for CONFIG GET (empty: standard output).
         package var logFile = ""
+        /// `slowlog-log-slower-than` in microseconds (-1: off, 0: every command).
+        package var slowlogLogSlowerThan: Int64 = 10_000
+        /// `slowlog-max-len`: the slow log keeps this many of the latest entries.
+        package var slowlogMaxLength = 128
 
         package init() {}
     }
@@ -58,23 +62,25 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     /// One per event loop: its worker and its connections waiting for the log.
     private let loopStates: [LoopState]
-    private let threads: Int
+    let threads: Int
     /// Event loops (io-threads).
     package var threadCount: Int { self.threads }
     private let listeners = Mutex<[any Channel]>([])
-    private let clients = Mutex<[Int64: ClientRecord]>([:])
+    let clients = Mutex<[Int64: ClientRecord]>([:])
     private let nextClientID = Atomic<Int64>(1)
-    private let maxClients: Atomic<Int>
+    let maxClients: Atomic<Int>
     private let timeout: Atomic<Int>
     private let maxBulkLength: Atomic<Int>
     private let outputLimits: Mutex<OutputBufferLimits>
     /// The normal class's hard limit, read by every connection after each read (0: none).
     let outputHardLimit: Atomic<Int>
-    private let totalConnections = Atomic<Int>(0)
-    private let rejectedConnections = Atomic<Int>(0)
-    private let totalCommands = Atomic<Int>(0)
-    private let startedAt = ClientRecord.nowMilliseconds()
-    private let boundPort = Atomic<Int>(0)
+    /// INFO's counters, commandstats, errorstats and the slow log; one `CommandStatistics` per loop.
+    package let statistics: ServerStatistics
+    /// INFO's run_id and master_replid: random, new at each start.
+    let runID = RESPServer.randomHex()
+    let replicationID = RESPServer.randomHex()
+    let startedAt = ClientRecord.nowMilliseconds()
+    let boundPort = Atomic<Int>(0)
     private let shutdownHandler = Mutex<(@Sendable () -> Void)?>(nil)
     private let password: Mutex<[UInt8]>
     private let hasPassword: Atomic<Bool>
@@ -86,7 +92,12 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.durability = durability
         self.threads = configuration.ioThreads > 0 ? configuration.ioThreads : System.coreCount
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
-        self.loopStates = self.group.makeIterator().map { LoopState(loop: $0, worker: engine.makeWorker()) }
+        let slowLog = SlowLog(slowerThan: configuration.slowlogLogSlowerThan, maxLength: configuration.slowlogMaxLength)
+        let statistics = ServerStatistics(loops: self.threads, slowLog: slowLog)
+        self.statistics = statistics
+        self.loopStates = self.group.makeIterator().enumerated().map { index, loop in
+            LoopState(loop: loop, worker: engine.makeWorker(), statistics: statistics.loops[index])
+        }
         self.maxClients = Atomic(configuration.maxClients)
         self.timeout = Atomic(configuration.timeout)
         self.maxBulkLength = Atomic(configuration.limits.maxBulkLength)
@@ -115,9 +126,12 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             state.loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [self] _ in
                 worker.collect()
                 if housekeeper {
+                    var expired = 0
                     for database in 0..<worker.databaseCount {
-                        worker.sweep(database: database, shards: 16)
+                        expired += worker.sweep(database: database, shards: 16).expired
                     }
+                    if expired > 0 { self.statistics.expiredKeys.add(expired, ordering: .relaxed) }
+                    self.sampleStatistics(worker: worker)
                     self.closeIdleClients()
                     self.enforceSoftLimits()
                 }
@@ -136,7 +150,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
             .childChannelInitializer { [self] channel in
-                self.totalConnections.add(1, ordering: .relaxed)
+                self.statistics.connectionsReceived.add(1, ordering: .relaxed)
                 let id = self.nextClientID.add(1, ordering: .relaxed).oldValue
                 let record = ClientRecord(id: id, channel: channel)
                 let admitted = self.clients.withLock { clients -> Bool in
@@ -145,7 +159,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                     return true
                 }
                 guard admitted else {
-                    self.rejectedConnections.add(1, ordering: .relaxed)
+                    self.statistics.rejectedConnections.add(1, ordering: .relaxed)
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
                             RejectingHandler(message: "-ERR max number of clients reached\r\n")
@@ -236,11 +250,6 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         }
     }
 
-    /// Counts commands for INFO (called by handlers once per read).
-    func countCommands(_ count: Int) {
-        if count > 0 { self.totalCommands.add(count, ordering: .relaxed) }
-    }
-
     private func closeIdleClients() {
         let timeout = self.timeout.load(ordering: .relaxed)
         guard timeout > 0 else { return }
@@ -322,46 +331,6 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         return victims.count
     }
 
-    package func infoSections() -> [(name: String, fields: [(String, String)])] {
-        let uptime = (ClientRecord.nowMilliseconds() - self.startedAt) / 1000
-        let connected = self.clients.withLock { $0.count }
-        return [
-            (
-                "Server",
-                [
-                    ("redis_version", ConnectionCommands.serverVersion),
-                    ("weft_version", RESPServer.weftVersion),
-                    ("redis_mode", "standalone"),
-                    ("os", "Linux"),
-                    ("process_id", String(getpid())),
-                    ("tcp_port", String(self.boundPort.load(ordering: .relaxed))),
-                    ("uptime_in_seconds", String(uptime)),
-                    ("uptime_in_days", String(uptime / 86400)),
-                    ("io_threads_active", String(self.threads)),
-                    ("config_file", self.configuration.configFile),
-                ]
-            ),
-            (
-                "Clients",
-                [
-                    ("connected_clients", String(connected)),
-                    ("maxclients", String(self.maxClients.load(ordering: .relaxed))),
-                    ("blocked_clients", "0"),
-                ]
-            ),
-            (
-                "Stats",
-                [
-                    ("total_connections_received", String(self.totalConnections.load(ordering: .relaxed))),
-                    ("total_commands_processed", String(self.totalCommands.load(ordering: .relaxed))),
-                    ("rejected_connections", String(self.rejectedConnections.load(ordering: .relaxed))),
-                ]
-            ),
-            ("Persistence", self.durability?.infoFields() ?? [("loading", "0"), ("aof_enabled", "0")]),
-            ("Replication", [("role", "master"), ("connected_slaves", "0")]),
-        ]
-    }
-
     package func configurationValues() -> [(name: String, value: String)] {
         [
             ("bind", self.configuration.bind.joined(separator: " ")),
@@ -379,6 +348,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             ("loglevel", ServerLog.currentLevel.name),
             ("logfile", self.configuration.logFile),
             ("protected-mode", self.protectedMode.load(ordering: .relaxed) ? "yes" : "no"),
+            ("slowlog-log-slower-than", String(self.statistics.slowLog.slowerThan)),
+            ("slowlog-max-len", String(self.statistics.slowLog.maxLength)),
         ] + (self.durability?.configurationValues() ?? [])
     }
 
@@ -414,6 +385,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 )
             }
             ServerLog.setLevel(level)
+        case "slowlog-log-slower-than":
+            self.statistics.slowLog.configure(slowerThan: try RESPServer.integer(name, value, -1...Int64.max))
+        case "slowlog-max-len":
+            self.statistics.slowLog.configure(maxLength: Int(try RESPServer.integer(name, value, 0...Int64.max)))
         case "requirepass":
             self.password.withLock { $0 = Array(value.utf8) }
             self.hasPassword.store(!value.isEmpty, ordering: .relaxed)

@@ -104,6 +104,8 @@ struct ServerOptions {
             guard values.count == 1 else { throw Failure(message: "\(origin): 'dir' needs one path") }
             self.server.dir = values[0]
         case "timeout": self.server.timeout = try integer(0...Int(Int32.max))
+        case "slowlog-log-slower-than": self.server.slowlogLogSlowerThan = Int64(try integer(-1...Int.max))
+        case "slowlog-max-len": self.server.slowlogMaxLength = try integer(0...Int.max)
         case "loglevel":
             guard values.count == 1, let level = ServerLog.Level(name: values[0]) else {
                 throw Failure(message: "\(origin): argument(s) must be one of the following: debug, verbose, notice, warning, nothing")

@@ -3,6 +3,7 @@ with the log's files cut, damaged, removed or compacted between runs.
 
 Each test has its own tmp dir and ports; `servers` kills whatever a test left running.
 """
+import os
 import re
 import subprocess
 import threading
@@ -727,3 +728,22 @@ def test_info_persistence_and_config(servers, tmp_path):
         c.set("k", "v")
     assert off.stop() == 0
     assert not segments(off.log_dir), "appendonly no wrote segments"
+
+
+def test_automatic_rewrite_when_the_log_grows(servers):  # noqa: F811
+    """auto-aof-rewrite-percentage and -min-size start a rewrite on their own once the log has grown enough; the
+    rewritten log restores the same contents."""
+    s = servers.start(appendfsync="everysec", auto_aof_rewrite_percentage="50", auto_aof_rewrite_min_size="200kb")
+    with s.client() as c:
+        # Random values: LZ4 would shrink repeated bytes twenty-fold.
+        for _ in range(12):
+            pipe = c.pipeline(transaction=False)
+            for i in range(200):
+                pipe.set(f"k:{i}", os.urandom(200))
+            pipe.execute()
+        info = wait_for_rewrites(c, at_least=1, timeout=20)
+        assert info["aof_current_size"] < 200 * 1024, info
+        before = dump(s.port)
+    assert s.stop() == 0
+    s.start()
+    assert dump(s.port) == before

@@ -26,9 +26,12 @@ extension Worker {
         let now = self.clock.nowMilliseconds()
         let epoch = self.engine.epoch.load(ordering: .sequentiallyConsistent)
         var result = SweepResult()
+        if self.sweepCursors.count <= index {
+            self.sweepCursors += repeatElement(0, count: index + 1 - self.sweepCursors.count)
+        }
         for _ in 0..<min(shards, Database.shardCount) {
-            let shard = database.shard(at: self.sweepCursor & (Database.shardCount - 1))
-            self.sweepCursor &+= 1
+            let shard = database.shard(at: self.sweepCursors[index] & (Database.shardCount - 1))
+            self.sweepCursors[index] &+= 1
             result.shards += 1
             var unlinked: [Cell] = []
             shard.withLock { counts, table in

@@ -39,7 +39,9 @@ package final class Worker: @unchecked Sendable {
     var unpinsSinceCollect = 0
     /// Memory allocated minus freed since the last flush into the slot.
     var memoryDelta = 0
-    var sweepCursor = 0
+    /// The next shard the sweep visits, per database (one cursor for all would visit the same shards of each
+    /// database forever when the housekeeper sweeps every database by the same number of shards).
+    var sweepCursors: [Int] = []
 
     // The state of the running transaction, reused across transactions.
     var readSet: [ReadEntry] = []
