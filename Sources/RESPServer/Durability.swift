@@ -192,6 +192,16 @@ package final class Durability: Sendable {
         return (segments + checkpoints).reduce(0) { $0 + $1.size }
     }
 
+    /// Bytes of the segment files alone.
+    func segmentsSize() -> Int64 {
+        ((try? SegmentDirectory.list(self.directory)) ?? []).reduce(0) { $0 + $1.size }
+    }
+
+    /// Bytes of the newest checkpoint (0 without one).
+    func checkpointSize() -> Int64 {
+        ((try? CheckpointFiles.list(self.directory)) ?? []).last?.size ?? 0
+    }
+
     /// Changes a size directive at run time; false for other names.
     func set(_ name: String, _ value: Int) -> Bool {
         switch name {
@@ -255,6 +265,8 @@ package final class Durability: Sendable {
                 ("aof_pending_bio_fsync", "0"),
                 ("aof_delayed_fsync", "0"),
                 ("weft_log_fsync_policy", self.configuration.policy.rawValue),
+                ("weft_log_segments_size", String(self.segmentsSize())),
+                ("weft_checkpoint_size", String(self.checkpointSize())),
                 ("weft_log_fsyncs", String(statistics.syncs)),
                 ("weft_log_bytes_written", String(statistics.bytesWritten)),
                 ("weft_log_records_written", String(statistics.recordsWritten)),

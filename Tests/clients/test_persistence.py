@@ -718,6 +718,17 @@ def test_info_persistence_and_config(servers, tmp_path):
         assert c.info("persistence")["aof_current_size"] > size  # always: on disk before the reply
         assert c.config_get("appendonly") == {"appendonly": "yes"}
         assert c.config_get("appendfsync") == {"appendfsync": "always"}
+        # Weft's own fields: the log's parts, its compression and its syncs.
+        info = c.info("persistence")
+        assert info["weft_checkpoint_size"] == 0
+        assert info["weft_log_segments_size"] == info["aof_current_size"]
+        assert info["weft_log_fsyncs"] >= 1
+        assert info["weft_log_compression_ratio"] > 1  # 1000 equal bytes compress
+        c.bgrewriteaof()
+        deadline = time.time() + 20
+        while c.info("persistence")["aof_rewrites"] < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        assert c.info("persistence")["weft_checkpoint_size"] > 0
     assert s.stop() == 0
 
     off = servers.make(tmp_path / "off", appendonly="no")
