@@ -129,5 +129,18 @@ if ProcessInfo.processInfo.environment["WEFT_BENCHMARKS"] == "1" {
             path: "bench/Benchmarks/EngineBench",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "weft-bench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "bench/Benchmarks/LoadGenerator",
+            swiftSettings: strictSettings
+        ),
+    ]
+    package.dependencies += [
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0")
     ]
 }
