@@ -4,8 +4,8 @@ import TransactionEngine
 
 /// CONFIG GET and CONFIG SET for the directives the server knows (redis `src/config.c`).
 ///
-/// CONFIG RESETSTAT resets commandstats, errorstats and the stats counters (not the slow log). REWRITE arrives with
-/// the operations issue. Paths cannot be changed at run time.
+/// CONFIG RESETSTAT resets commandstats, errorstats and the stats counters (not the slow log). CONFIG REWRITE writes
+/// the directives CONFIG SET changed back into the config file. Paths cannot be changed at run time.
 enum ConfigCommands {
     static let all: [CommandSpec] = [
         CommandSpec("config", arity: -2, flags: [.admin]) { context, reply throws(CommandError) in
@@ -27,6 +27,9 @@ enum ConfigCommands {
                 for index in stride(from: 2, to: count, by: 2) {
                     try server.setConfiguration(context.string(index), context.string(index + 1))
                 }
+                reply.simple("OK")
+            } else if context.argument(1, is: "REWRITE") {
+                try server.rewriteConfiguration()
                 reply.simple("OK")
             } else if context.argument(1, is: "RESETSTAT") {
                 server.resetStatistics()

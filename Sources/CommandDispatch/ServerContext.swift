@@ -23,6 +23,8 @@ package protocol ServerContext: AnyObject, Sendable {
     func configurationValues() -> [(name: String, value: String)]
     /// Changes a directive at run time (CONFIG SET); throws Redis's error for unknown or immutable ones.
     func setConfiguration(_ name: String, _ value: String) throws(CommandError)
+    /// Writes the directives CONFIG SET changed back into the config file (CONFIG REWRITE).
+    func rewriteConfiguration() throws(CommandError)
     /// Stops the server after this reply (SHUTDOWN).
     func requestShutdown()
     /// The error a command gets instead of running now (`LOADING` during recovery, `MISCONF` after a failed log

@@ -53,6 +53,18 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         } else {
             self.pending!.writeBuffer(&incoming)
         }
+        // client-query-buffer-limit: a request still incomplete past the limit closes the client, without a reply.
+        let queryLimit = self.server.queryBufferLimit.load(ordering: .relaxed)
+        if self.pending!.readableBytes > queryLimit {
+            ServerLog.warn(
+                "Closing client that reached max query buffer length: id=\(self.record.id) "
+                    + "addr=\(self.record.remoteAddress) (qbuf initial bytes: \(self.pending!.readableBytes))"
+            )
+            self.closing = true
+            self.pending = nil
+            context.close(promise: nil)
+            return
+        }
         var reply = RESPReplyWriter(
             buffer: context.channel.allocator.buffer(capacity: 512),
             protocolVersion: self.session.protocolVersion

@@ -44,6 +44,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         package var protectedMode = true
         /// `logfile`, for CONFIG GET (empty: standard output).
         package var logFile = ""
+        /// `client-query-buffer-limit`: the most bytes of an incomplete request a client may send (1 GB).
+        package var queryBufferLimit = 1 << 30
         /// `slowlog-log-slower-than` in microseconds (-1: off, 0: every command).
         package var slowlogLogSlowerThan: Int64 = 10_000
         /// `slowlog-max-len`: the slow log keeps this many of the latest entries.
@@ -82,6 +84,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     let startedAt = ClientRecord.nowMilliseconds()
     let boundPort = Atomic<Int>(0)
     private let shutdownHandler = Mutex<(@Sendable () -> Void)?>(nil)
+    /// `client-query-buffer-limit`, read by every connection after each read.
+    let queryBufferLimit: Atomic<Int>
+    /// Directives CONFIG SET changed since start: what CONFIG REWRITE writes back.
+    let changedDirectives = Mutex<Set<String>>([])
     private let password: Mutex<[UInt8]>
     private let hasPassword: Atomic<Bool>
     private let protectedMode: Atomic<Bool>
@@ -104,6 +110,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.outputLimits = Mutex(configuration.outputBufferLimits)
         self.outputHardLimit = Atomic(configuration.outputBufferLimits.normal.hard)
         self.password = Mutex(Array(configuration.requirePass.utf8))
+        self.queryBufferLimit = Atomic(configuration.queryBufferLimit)
         self.hasPassword = Atomic(!configuration.requirePass.isEmpty)
         self.protectedMode = Atomic(configuration.protectedMode)
     }
@@ -346,6 +353,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             ("save", ""),
             ("requirepass", String(decoding: self.password.withLock { $0 }, as: UTF8.self)),
             ("loglevel", ServerLog.currentLevel.name),
+            ("client-query-buffer-limit", String(self.queryBufferLimit.load(ordering: .relaxed))),
             ("logfile", self.configuration.logFile),
             ("protected-mode", self.protectedMode.load(ordering: .relaxed) ? "yes" : "no"),
             ("slowlog-log-slower-than", String(self.statistics.slowLog.slowerThan)),
@@ -377,6 +385,14 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             }
             self.outputLimits.withLock { $0 = updated }
             self.outputHardLimit.store(updated.normal.hard, ordering: .relaxed)
+        case "client-query-buffer-limit":
+            guard let bytes = OutputBufferLimits.memory(value), bytes >= 1 << 20 else {
+                throw CommandError(
+                    "CONFIG SET failed (possibly related to argument 'client-query-buffer-limit') - argument must be "
+                        + "a memory value of at least 1mb"
+                )
+            }
+            self.queryBufferLimit.store(bytes, ordering: .relaxed)
         case "loglevel":
             guard let level = ServerLog.Level(name: value) else {
                 throw CommandError(
@@ -410,6 +426,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         default:
             throw CommandError("Unknown option or number of arguments for CONFIG SET - '\(name)'")
         }
+        self.changedDirectives.withLock { _ = $0.insert(name.lowercased()) }
     }
 
     package func refusal(for spec: CommandSpec, session: ClientSession) -> String? {

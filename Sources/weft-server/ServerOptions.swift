@@ -106,6 +106,11 @@ struct ServerOptions {
         case "timeout": self.server.timeout = try integer(0...Int(Int32.max))
         case "slowlog-log-slower-than": self.server.slowlogLogSlowerThan = Int64(try integer(-1...Int.max))
         case "slowlog-max-len": self.server.slowlogMaxLength = try integer(0...Int.max)
+        case "client-query-buffer-limit":
+            guard values.count == 1, let bytes = OutputBufferLimits.memory(values[0]), bytes >= 1 << 20 else {
+                throw Failure(message: "\(origin): bad value for 'client-query-buffer-limit' (at least 1mb): \(values.joined(separator: " "))")
+            }
+            self.server.queryBufferLimit = bytes
         case "loglevel":
             guard values.count == 1, let level = ServerLog.Level(name: values[0]) else {
                 throw Failure(message: "\(origin): argument(s) must be one of the following: debug, verbose, notice, warning, nothing")
