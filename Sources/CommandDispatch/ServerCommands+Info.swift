@@ -40,6 +40,10 @@ extension ServerCommands {
                 ("tx_fallbacks_to_locking", String(stats.fallbacks)),
                 ("tx_exclusive_runs", String(stats.exclusiveRuns)),
                 ("tx_watch_failures", String(stats.watchFailures)),
+                (
+                    "tx_instantaneous_conflicts_per_sec",
+                    context.server.map { String(Int($0.statistics.instantaneousAbortsPerSecond().rounded())) } ?? "0"
+                ),
             ]
         )
         if wanted("keyspace") {

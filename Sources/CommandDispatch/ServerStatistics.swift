@@ -145,23 +145,25 @@ package final class ServerStatistics: Sendable {
     private struct Sampler {
         static let samples = 16
         var lastMilliseconds: Int64 = 0
-        /// Commands, input bytes, output bytes at the last sample.
-        var lastCounts: [UInt64] = [0, 0, 0]
+        /// Commands, input bytes, output bytes and engine aborts at the last sample.
+        var lastCounts: [UInt64] = [0, 0, 0, 0]
         /// Per metric, per second, one per period.
-        var rates: [[Double]] = Array(repeating: Array(repeating: 0, count: Sampler.samples), count: 3)
+        var rates: [[Double]] = Array(repeating: Array(repeating: 0, count: Sampler.samples), count: 4)
         var index = 0
     }
 
-    /// Takes one sample of the commands and network bytes (every 100 ms, from one loop's timer).
-    package func sample(nowMilliseconds: Int64) {
+    /// Takes one sample of the commands, network bytes and the engine's aborts (every 100 ms, from one loop's
+    /// timer).
+    package func sample(nowMilliseconds: Int64, engineAborts: UInt64 = 0) {
         let sums = self.rawSums()
         let counts = [
             self.commands(in: sums), self.total(.netInputBytes, in: sums), self.total(.netOutputBytes, in: sums),
+            engineAborts,
         ]
         self.sampler.withLock { sampler in
             let elapsed = nowMilliseconds - sampler.lastMilliseconds
             if sampler.lastMilliseconds > 0 && elapsed > 0 {
-                for metric in 0..<3 {
+                for metric in 0..<counts.count {
                     let delta = counts[metric] &- sampler.lastCounts[metric]
                     sampler.rates[metric][sampler.index] = Double(delta) * 1000 / Double(elapsed)
                 }
@@ -182,6 +184,11 @@ package final class ServerStatistics: Sendable {
         }
     }
 
+    /// The engine's conflicts (aborted attempts) per second, averaged like Redis's instantaneous metrics.
+    package func instantaneousAbortsPerSecond() -> Double {
+        self.sampler.withLock { sampler in sampler.rates[3].reduce(0, +) / Double(Sampler.samples) }
+    }
+
     // MARK: Reset
 
     /// CONFIG RESETSTAT's part: commandstats, errorstats and the stats counters start again from zero (Redis's
@@ -197,10 +204,13 @@ package final class ServerStatistics: Sendable {
         self.rejectedConnections.store(0, ordering: .relaxed)
         self.sampler.withLock { sampler in
             let last = sampler.lastMilliseconds
+            // The engine's abort counter is not reset: keep its last sample, so the next rate stays a rate.
+            let aborts = sampler.lastCounts[3]
             sampler = Sampler()
             sampler.lastMilliseconds = last
             sampler.lastCounts = [
                 self.commands(in: raw), self.total(.netInputBytes, in: raw), self.total(.netOutputBytes, in: raw),
+                aborts,
             ]
         }
     }

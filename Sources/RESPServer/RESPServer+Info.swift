@@ -235,8 +235,9 @@ extension RESPServer {
 
     /// The housekeeper's 100 ms step: the instantaneous rates' sample and the memory peak. Runs on its loop.
     func sampleStatistics(worker: Worker) {
-        self.statistics.sample(nowMilliseconds: ClientRecord.nowMilliseconds())
-        self.notePeakMemory(worker.statistics().usedMemory)
+        let engine = worker.statistics()
+        self.statistics.sample(nowMilliseconds: ClientRecord.nowMilliseconds(), engineAborts: engine.aborts)
+        self.notePeakMemory(engine.usedMemory)
     }
 
     private func notePeakMemory(_ used: Int) {

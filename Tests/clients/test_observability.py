@@ -279,3 +279,20 @@ def test_field_names_match_redis(weft, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_transactions_section(r):
+    """Weft's own section: commits, aborts, retries, fallbacks, exclusive runs, WATCH failures and the conflict
+    rate, all integers; it survives CONFIG RESETSTAT (the engine's counters are not reset)."""
+    r.set("a", 1)
+    r.flushdb()
+    info = r.info("transactions")
+    for field in ("tx_commits", "tx_aborts", "tx_retries", "tx_fallbacks_to_locking", "tx_exclusive_runs",
+                  "tx_watch_failures", "tx_instantaneous_conflicts_per_sec"):
+        assert isinstance(info[field], int), (field, info)
+    assert info["tx_commits"] >= 2 and info["tx_exclusive_runs"] >= 1
+    assert info["tx_retries"] == info["tx_aborts"]
+    assert r.config_resetstat()
+    time.sleep(0.3)  # a few 100 ms samples after the reset
+    assert r.info("transactions")["tx_instantaneous_conflicts_per_sec"] >= 0
+    assert r.ping()
