@@ -58,7 +58,7 @@ extension LogWriter {
             let point = self.durable
             if point.epoch >= epoch { return point }
             let reached = try self.flush(
-                fsync: self.configuration.policy != .no,
+                fsync: self.policy != .no,
                 through: self.configuration.closedEpoch?() ?? .max
             )
             if reached.epoch >= epoch { return reached }
@@ -149,7 +149,7 @@ extension LogWriter {
             if stop { return }
             let now = MonotonicClock.now()
             let fsync: Bool
-            switch self.configuration.policy {
+            switch self.policy {
             case .always: fsync = true
             case .everysec: fsync = requested || now &- lastSync >= syncEvery
             case .no: fsync = false
@@ -157,7 +157,7 @@ extension LogWriter {
             do {
                 try self.flush(fsync: fsync, through: self.configuration.closedEpoch?() ?? .max)
                 if fsync { lastSync = now }
-                waiting = self.configuration.policy == .always && self.hasBufferedRecords
+                waiting = self.policy == .always && self.hasBufferedRecords
             } catch {
                 waiting = false
                 self.configuration.onFlushError?(error)

@@ -47,10 +47,11 @@ extension LogWriter {
         guard !io.closed else { throw .writerClosed }
         try self.repair(&io)
         self.frameLanes(through: bound, into: &io)
-        try self.writeBlocks(&io)
+        let policy = self.policy
+        try self.writeBlocks(&io, policy: policy)
         if fsync {
             try self.sync(&io)
-        } else if self.configuration.policy != .no {
+        } else if policy != .no {
             return nil
         }
         var epoch = bound == .max ? io.doneEpoch : bound
@@ -174,7 +175,7 @@ extension LogWriter {
     }
 
     /// Writes the blocks not yet written, a segment's worth per `write(2)`, starting new segments as needed.
-    private func writeBlocks(_ io: inout WriterIO) throws(LogError) {
+    private func writeBlocks(_ io: inout WriterIO, policy: FsyncPolicy) throws(LogError) {
         let limit = Int64(self.configuration.segmentSize)
         while io.written < io.blocks.count {
             if io.fd < 0 {
@@ -217,7 +218,7 @@ extension LogWriter {
             io.statistics.bytesWritten += length
             io.statistics.recordsWritten += io.blocks[io.written..<end].reduce(0) { $0 + $1.records }
             io.written = end
-            if self.configuration.policy == .no { self.retire(&io) }
+            if policy == .no { self.retire(&io) }
         }
     }
 

@@ -54,7 +54,7 @@ package struct DurablePoint: Hashable, Sendable {
 ///    without `close()` loses its buffered records (and a running flusher thread keeps it alive).
 package final class LogWriter: Sendable {
     /// When the log is synced to disk, as Redis's `appendfsync`.
-    package enum FsyncPolicy: String, Hashable, Sendable {
+    package enum FsyncPolicy: String, Hashable, Sendable, CaseIterable {
         /// Sync every flush; replies wait for their epoch to be durable. Appending to an empty lane wakes the
         /// flusher thread.
         case always
@@ -135,6 +135,9 @@ package final class LogWriter: Sendable {
     let io: Locked<WriterIO>
     let progress: ConditionLock<Progress>
     let isClosed = Atomic<Bool>(false)
+    /// The fsync policy in force (`configuration.policy` at open, changed by `setPolicy`), as its index in
+    /// `FsyncPolicy.allCases`.
+    let policyIndex: Atomic<Int>
     let flusherRunning = Atomic<Bool>(false)
     let durableEpochValue = Atomic<UInt64>(0)
     let flusherThread = Locked<pthread_t?>(nil)
@@ -170,6 +173,7 @@ package final class LogWriter: Sendable {
         let next = max((segments.last?.number ?? 0) &+ 1, configuration.firstSegment)
         self.io = Locked(WriterIO(directoryFD: directoryFD, nextSegment: next))
         self.progress = ConditionLock(Progress())
+        self.policyIndex = Atomic(FsyncPolicy.allCases.firstIndex(of: configuration.policy)!)
     }
 
     deinit {
@@ -205,7 +209,7 @@ package final class LogWriter: Sendable {
         let wasEmpty = self.lanes[index].buffer.withLock { buffer in
             buffer.append(record, tid: tid, epoch: epoch)
         }
-        if wasEmpty, self.configuration.policy == .always, self.flusherRunning.load(ordering: .relaxed) {
+        if wasEmpty, self.policy == .always, self.flusherRunning.load(ordering: .relaxed) {
             self.requestFlush()
         }
     }
@@ -223,6 +227,18 @@ package final class LogWriter: Sendable {
             }
         }
         if let failure { throw failure }
+    }
+
+    /// The fsync policy in force.
+    package var policy: FsyncPolicy {
+        FsyncPolicy.allCases[self.policyIndex.load(ordering: .relaxed)]
+    }
+
+    /// Changes the fsync policy from the next flush on (CONFIG SET appendfsync). Switching to `.always` wakes the
+    /// flusher, so that records already buffered are synced soon.
+    package func setPolicy(_ policy: FsyncPolicy) {
+        self.policyIndex.store(FsyncPolicy.allCases.firstIndex(of: policy)!, ordering: .relaxed)
+        self.requestFlush()
     }
 
     /// The counters so far (waits for a running flush).

@@ -264,7 +264,7 @@ package final class Durability: Sendable {
                 ("aof_buffer_length", "0"),
                 ("aof_pending_bio_fsync", "0"),
                 ("aof_delayed_fsync", "0"),
-                ("weft_log_fsync_policy", self.configuration.policy.rawValue),
+                ("weft_log_fsync_policy", (self.log?.policy ?? self.configuration.policy).rawValue),
                 ("weft_log_segments_size", String(self.segmentsSize())),
                 ("weft_checkpoint_size", String(self.checkpointSize())),
                 ("weft_log_fsyncs", String(statistics.syncs)),
@@ -289,7 +289,7 @@ package final class Durability: Sendable {
     func configurationValues() -> [(name: String, value: String)] {
         [
             ("appendonly", self.configuration.enabled ? "yes" : "no"),
-            ("appendfsync", self.configuration.policy.rawValue),
+            ("appendfsync", (self.log?.policy ?? self.configuration.policy).rawValue),
             ("appenddirname", self.configuration.directoryName),
             ("appendfilename", self.configuration.fileName),
             ("aof-load-truncated", self.configuration.loadTruncated ? "yes" : "no"),

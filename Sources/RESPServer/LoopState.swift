@@ -16,8 +16,6 @@ final class LoopState: @unchecked Sendable {
     let statistics: CommandStatistics
     /// The log, once recovery has finished (set on the loop).
     private(set) var log: LogWriter? = nil
-    /// Whether replies wait until their commits are durable (`appendfsync always`).
-    private(set) var repliesWaitForDisk = false
     private var waiters: [RESPConnectionHandler] = []
     /// True while `waiters` is not empty; read by the flusher thread to skip idle loops.
     let hasWaiters = Atomic<Bool>(false)
@@ -32,13 +30,12 @@ final class LoopState: @unchecked Sendable {
     func useLog(_ log: LogWriter?) {
         self.loop.preconditionInEventLoop()
         self.log = log
-        self.repliesWaitForDisk = log?.configuration.policy == .always
         self.worker.useLog(log)
     }
 
     /// True when a reply to a commit of `epoch` must wait for the log.
     @inline(__always) func mustWait(forEpoch epoch: UInt64) -> Bool {
-        guard self.repliesWaitForDisk, epoch > 0, let log = self.log else { return false }
+        guard epoch > 0, let log = self.log, log.policy == .always else { return false }
         return log.durableEpoch < epoch
     }
 

@@ -420,7 +420,18 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         case "auto-aof-rewrite-min-size":
             guard let bytes = OutputBufferLimits.memory(value) else { _ = try number(0...0); return }
             _ = self.durability?.set("auto-aof-rewrite-min-size", bytes)
-        case "bind", "port", "databases", "io-threads", "dir", "logfile", "appendonly", "appendfsync", "appenddirname",
+        case "appendfsync":
+            guard let policy = LogWriter.FsyncPolicy(rawValue: value.lowercased()) else {
+                throw CommandError(
+                    "CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the "
+                        + "following: always, everysec, no"
+                )
+            }
+            guard let log = self.durability?.log else {
+                throw CommandError("CONFIG SET failed (possibly related to argument 'appendfsync') - the log is off")
+            }
+            log.setPolicy(policy)
+        case "bind", "port", "databases", "io-threads", "dir", "logfile", "appendonly", "appenddirname",
             "appendfilename", "aof-load-truncated", "aof-load-corrupt":
             throw CommandError("CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
         default:

@@ -758,3 +758,29 @@ def test_automatic_rewrite_when_the_log_grows(servers):  # noqa: F811
     assert s.stop() == 0
     s.start()
     assert dump(s.port) == before
+
+
+def test_appendfsync_changes_at_run_time(servers):  # noqa: F811
+    """CONFIG SET appendfsync: from everysec to always, a write acknowledged afterwards survives SIGKILL at once."""
+    s = servers.start(appendfsync="everysec")
+    with s.client(decode_responses=True) as c:
+        assert c.config_get("appendfsync") == {"appendfsync": "everysec"}
+        with pytest.raises(redis.ResponseError, match="must be one of the following: always, everysec, no"):
+            c.config_set("appendfsync", "sometimes")
+        assert c.config_set("appendfsync", "always")
+        assert c.config_get("appendfsync") == {"appendfsync": "always"}
+        assert c.info("persistence")["weft_log_fsync_policy"] == "always"
+        fsyncs = c.info("persistence")["weft_log_fsyncs"]
+        for i in range(50):
+            c.set(f"k{i}", i)
+        # One client writing one key at a time: under always each reply waited for its own fsync (everysec would
+        # have synced about once).
+        assert c.info("persistence")["weft_log_fsyncs"] - fsyncs >= 40
+    s.kill()
+    s.start()
+    with s.client(decode_responses=True) as c:
+        assert [c.get(f"k{i}") for i in range(50)] == [str(i) for i in range(50)]
+        assert c.config_get("appendfsync") == {"appendfsync": "everysec"}  # the file's setting again
+        assert c.config_set("appendfsync", "no")
+        c.set("after", "1")
+        assert c.get("after") == "1"

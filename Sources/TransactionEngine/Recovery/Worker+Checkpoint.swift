@@ -84,7 +84,7 @@ extension Worker {
             }
             let number: UInt64
             do throws(LogError) {
-                try log.flush(fsync: log.configuration.policy != .no, through: epoch)
+                try log.flush(fsync: log.policy != .no, through: epoch)
                 number = try log.rotate()
             } catch {
                 throw .log(error)
