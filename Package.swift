@@ -75,7 +75,7 @@ var package = Package(
         ),
         .executableTarget(
             name: "weft-server",
-            dependencies: ["RESPServer", "RESPCodec", "TransactionEngine", "CommitLog"],
+            dependencies: ["RESPServer", "RESPCodec", "CommandDispatch", "TransactionEngine", "CommitLog"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -136,7 +136,7 @@ package enum CheckpointFiles {
     /// - Throws: `LogError.io` when the directory cannot be read.
     package static func list(_ directory: String) throws(LogError) -> [SegmentFile] {
         var found: [SegmentFile] = []
-        for name in try Self.entries(directory) {
+        for name in try POSIX.entryNames(directory) {
             guard name.count == 32, name.hasPrefix("weft-"), name.hasSuffix(".checkpoint"),
                 let number = UInt64(name.dropFirst(5).prefix(16), radix: 16)
             else { continue }
@@ -150,7 +150,7 @@ package enum CheckpointFiles {
     ///
     /// - Throws: `LogError.io` when the directory cannot be read or a file cannot be removed.
     package static func removeInterrupted(_ directory: String) throws(LogError) {
-        for name in try Self.entries(directory) where name.hasPrefix("weft-") && name.hasSuffix(".checkpoint.tmp") {
+        for name in try POSIX.entryNames(directory) where name.hasPrefix("weft-") && name.hasSuffix(".checkpoint.tmp") {
             try POSIX.remove(directory + "/" + name)
         }
     }
@@ -193,23 +193,5 @@ package enum CheckpointFiles {
         if case .tornTail(let tail) = reader.end {
             throw .corruption(LogCorruption(file: tail.file, offset: tail.offset, reason: tail.reason))
         }
-    }
-
-    private static func entries(_ directory: String) throws(LogError) -> [String] {
-        guard let handle = opendir(directory) else {
-            let code = errno
-            if code == ENOENT { return [] }
-            throw .io(.listDirectory, path: directory, errno: code)
-        }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            names.append(
-                withUnsafePointer(to: &entry.pointee.d_name) { pointer in
-                    pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                }
-            )
-        }
-        return names
     }
 }

@@ -77,12 +77,6 @@ extension LogWriter {
         }
     }
 
-    /// Bytes in the segments from `number` on, as the writer knows them (the current segment's size included).
-    package func segmentBytes(from number: UInt64) -> Int64 {
-        let segments = (try? SegmentDirectory.list(self.directory)) ?? []
-        return segments.filter { $0.number >= number }.reduce(0) { $0 + $1.size }
-    }
-
     /// Whether any lane holds records not yet taken by a flush.
     var hasBufferedRecords: Bool {
         self.lowestBufferedEpoch() != .max

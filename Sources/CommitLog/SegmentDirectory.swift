@@ -61,17 +61,8 @@ package enum SegmentDirectory {
     /// - Throws: `LogError.io` when the directory or a segment cannot be read.
     /// - Complexity: O(n log n) in the directory's entries.
     package static func list(_ directory: String) throws(LogError) -> [SegmentFile] {
-        guard let handle = opendir(directory) else {
-            let code = errno
-            if code == ENOENT { return [] }
-            throw .io(.listDirectory, path: directory, errno: code)
-        }
-        defer { closedir(handle) }
         var segments: [SegmentFile] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+        for name in try POSIX.entryNames(directory) {
             guard let number = SegmentDirectory.number(fromFileName: name) else { continue }
             let path = directory + "/" + name
             segments.append(SegmentFile(number: number, path: path, size: try POSIX.size(path: path)))
@@ -94,6 +85,25 @@ enum POSIX {
 
     static func close(_ fd: Int32) {
         _ = Glibc.close(fd)
+    }
+
+    /// The names in `directory` (none if it does not exist).
+    static func entryNames(_ directory: String) throws(LogError) -> [String] {
+        guard let handle = opendir(directory) else {
+            let code = errno
+            if code == ENOENT { return [] }
+            throw .io(.listDirectory, path: directory, errno: code)
+        }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            names.append(
+                withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+                    pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                }
+            )
+        }
+        return names
     }
 
     static func makeDirectory(_ path: String) throws(LogError) {

@@ -29,7 +29,8 @@ final class ClientRecord: Sendable {
     let createdAt: Int64
     let lastInteraction: Atomic<Int64>
     let state = Mutex(State())
-    /// Reply bytes not yet sent, as of the handler's last write (or the housekeeper's last look).
+    /// Reply bytes not yet sent: measured after each write while an output limit is set, and at each writability
+    /// change (and by the housekeeper's look at a client over the soft limit).
     let outputBytes = Atomic<Int>(0)
     /// Request bytes received and not yet run (a partial request).
     let queryBytes = Atomic<Int>(0)

@@ -1,3 +1,4 @@
+import CommandDispatch
 import CommitLog
 import Synchronization
 import TransactionEngine
@@ -232,7 +233,7 @@ package final class Durability: Sendable {
             let permille = self.loadedPermille.load(ordering: .relaxed)
             fields += [
                 ("loading_start_time", String(started)),
-                ("loading_loaded_perc", String(format2(Double(permille) / 10))),
+                ("loading_loaded_perc", InfoText.fixed(Double(permille) / 10)),
                 ("loading_eta_seconds", "1"),
             ]
         }
@@ -270,7 +271,7 @@ package final class Durability: Sendable {
                 ("weft_log_fsyncs", String(statistics.syncs)),
                 ("weft_log_bytes_written", String(statistics.bytesWritten)),
                 ("weft_log_records_written", String(statistics.recordsWritten)),
-                ("weft_log_compression_ratio", format2(ratio)),
+                ("weft_log_compression_ratio", InfoText.fixed(ratio)),
                 ("weft_log_durable_epoch", String(self.log?.durableEpoch ?? 0)),
                 ("weft_log_append_failures", String(self.engine.logFailures)),
             ]
@@ -278,7 +279,7 @@ package final class Durability: Sendable {
                 fields += [
                     ("weft_restored_keys_from_checkpoint", String(report.checkpointKeys)),
                     ("weft_restored_records", String(report.records)),
-                    ("weft_restore_seconds", format2(report.seconds)),
+                    ("weft_restore_seconds", InfoText.fixed(report.seconds)),
                 ]
             }
         }
@@ -298,11 +299,4 @@ package final class Durability: Sendable {
             ("auto-aof-rewrite-min-size", String(self.rewriteMinSize.load(ordering: .relaxed))),
         ]
     }
-}
-
-/// A number with two decimals, as Redis prints ratios.
-package func format2(_ value: Double) -> String {
-    let scaled = Int((value * 100).rounded())
-    let fraction = abs(scaled % 100)
-    return "\(scaled / 100).\(fraction < 10 ? "0" : "")\(fraction)"
 }

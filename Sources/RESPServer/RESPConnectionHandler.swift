@@ -104,15 +104,18 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         self.record.queryBytes.store(self.pending?.readableBytes ?? 0, ordering: .relaxed)
         if reply.buffer.readableBytes > 0 {
             context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
-            let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-            self.record.outputBytes.store(pending, ordering: .relaxed)
-            // A client whose unsent replies pass the hard limit is closed (client-output-buffer-limit); the soft
-            // limit is the housekeeper's (RESPServer.enforceSoftLimits).
+            // Only while an output limit is set are the unsent bytes measured after each write: a client past the
+            // hard limit is closed (client-output-buffer-limit); the soft limit is the housekeeper's
+            // (RESPServer.enforceSoftLimits). Otherwise CLIENT LIST's omem follows the writability changes.
             let limit = self.server.outputHardLimit.load(ordering: .relaxed)
-            if limit > 0, pending > limit {
-                self.closing = true
-                context.close(promise: nil)
-                return
+            if limit > 0 || self.server.outputSoftLimit.load(ordering: .relaxed) > 0 {
+                let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+                self.record.outputBytes.store(pending, ordering: .relaxed)
+                if limit > 0, pending > limit {
+                    self.closing = true
+                    context.close(promise: nil)
+                    return
+                }
             }
         }
         if self.closing {

@@ -76,6 +76,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     private let outputLimits: Mutex<OutputBufferLimits>
     /// The normal class's hard limit, read by every connection after each read (0: none).
     let outputHardLimit: Atomic<Int>
+    /// The normal class's soft limit (0: none); while either is set, handlers measure their unsent bytes.
+    let outputSoftLimit: Atomic<Int>
     /// INFO's counters, commandstats, errorstats and the slow log; one `CommandStatistics` per loop.
     package let statistics: ServerStatistics
     /// INFO's run_id and master_replid: random, new at each start.
@@ -109,6 +111,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.maxBulkLength = Atomic(configuration.limits.maxBulkLength)
         self.outputLimits = Mutex(configuration.outputBufferLimits)
         self.outputHardLimit = Atomic(configuration.outputBufferLimits.normal.hard)
+        self.outputSoftLimit = Atomic(configuration.outputBufferLimits.normal.soft)
         self.password = Mutex(Array(configuration.requirePass.utf8))
         self.queryBufferLimit = Atomic(configuration.queryBufferLimit)
         self.hasPassword = Atomic(!configuration.requirePass.isEmpty)
@@ -385,6 +388,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             }
             self.outputLimits.withLock { $0 = updated }
             self.outputHardLimit.store(updated.normal.hard, ordering: .relaxed)
+            self.outputSoftLimit.store(updated.normal.soft, ordering: .relaxed)
         case "client-query-buffer-limit":
             guard let bytes = OutputBufferLimits.memory(value), bytes >= 1 << 20 else {
                 throw CommandError(

@@ -1,3 +1,4 @@
+import CommandDispatch
 import CommitLog
 import Dispatch
 import RESPServer
@@ -97,7 +98,7 @@ if options.durability.enabled {
     let restored = report.checkpoint.map { "checkpoint \($0.path) (\(report.checkpointKeys) keys), then " } ?? ""
     say(
         "log restored from \(directory): \(restored)\(report.records) records in \(report.segments) segments, "
-            + "\(report.bytes) bytes, in \(format2(report.seconds)) s"
+            + "\(report.bytes) bytes, in \(InfoText.fixed(report.seconds)) s"
     )
     var writerConfiguration = LogWriter.Configuration()
     writerConfiguration.policy = options.durability.policy

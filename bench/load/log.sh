@@ -15,22 +15,8 @@ threads="${WEFT_BENCH_IO_THREADS:-$(nproc)}"
 keys="${WEFT_BENCH_LOG_KEYS:-1000000}"
 declare -A port=([weft]=17379 [redis]=17380) pid=([weft]="" [redis]="")
 
-# Data directories and both servers' output (shown when something fails) live in $tmp.
-tmp=$(mktemp -d)
-trap 'kill ${pid[weft]} ${pid[redis]} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
-die() {
-    echo "log.sh: $*" >&2
-    for out in "$tmp"/*.out; do
-        [ -f "$out" ] && echo "--- end of $out" >&2 && tail -n 20 "$out" >&2
-    done
-    exit 1
-}
-
-# Another server on our ports would answer our PINGs and take our load.
-for name in weft redis; do
-    ! redis-cli -p "${port[$name]}" ping >/dev/null 2>&1 || die "port ${port[$name]} is already in use"
-done
+# $tmp (data and output, removed on exit), die, and the ports' check.
+source "$(dirname "$0")/common.sh"
 
 # start weft|redis DIR FSYNC [DIRECTIVES...]: FSYNC is always, everysec or no, or off for `appendonly no`.
 start() {

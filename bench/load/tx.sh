@@ -38,22 +38,8 @@ declare -A pid=([weft]="" [redis]="")
 failures=0
 invariants=0
 
-# Both servers' output (shown when something fails) and weft-bench's output live in $tmp.
-tmp=$(mktemp -d)
-trap 'kill ${pid[weft]} ${pid[redis]} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
-die() {
-    echo "tx.sh: $*" >&2
-    for out in "$tmp"/*.out; do
-        [ -f "$out" ] && echo "--- end of $out" >&2 && tail -n 20 "$out" >&2
-    done
-    exit 1
-}
-
-# Another server on our ports would answer our PINGs and take our load.
-for name in weft redis; do
-    ! redis-cli -p "${port[$name]}" ping >/dev/null 2>&1 || die "port ${port[$name]} is already in use"
-done
+# $tmp (data and output, removed on exit), die, and the ports' check.
+source "$(dirname "$0")/common.sh"
 
 # start weft|redis [IO_THREADS]: a fresh server with persistence off, in its own directory; waits for PONG.
 start() {

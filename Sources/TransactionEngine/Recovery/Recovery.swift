@@ -96,7 +96,6 @@ package enum Recovery {
         let started = MonotonicSeconds.now()
         var report = Report()
         let worker = engine.makeWorker()
-        let now = engine.configuration.clock.nowMilliseconds()
         try Self.log { () throws(LogError) in try CheckpointFiles.removeInterrupted(directory) }
         let checkpoint = try Self.log { () throws(LogError) in try CheckpointFiles.list(directory).last }
         let segments = try Self.log { () throws(LogError) in try SegmentDirectory.list(directory) }
@@ -105,10 +104,9 @@ package enum Recovery {
         if let checkpoint {
             first = checkpoint.number
             report.checkpoint = checkpoint
-            (exclusiveBound, report.lastTID) = try Self.loadCheckpoint(
-                checkpoint, directory: directory, worker: worker, now: now
+            (exclusiveBound, report.lastTID, report.checkpointKeys) = try Self.loadCheckpoint(
+                checkpoint, directory: directory, worker: worker
             )
-            report.checkpointKeys = worker.checkpointKeysRestored
             report.bytes += checkpoint.size
         }
         report.firstSegment = first
@@ -134,7 +132,7 @@ package enum Recovery {
             }
             try block.forEachRecord { (tid, bytes) throws(Failure) in
                 do throws(CommitRecordError) {
-                    try worker.restore(record: bytes, tid: tid, exclusiveBound: exclusiveBound, now: now)
+                    try worker.restore(record: bytes, tid: tid, exclusiveBound: exclusiveBound)
                 } catch {
                     throw .badRecord(file: SegmentDirectory.path(directory: directory, number: block.segment), tid: tid, error)
                 }
@@ -175,31 +173,30 @@ package enum Recovery {
         }
     }
 
-    /// Loads a checkpoint; returns its exclusive bound (the TID of its first record) and its largest TID.
+    /// Loads a checkpoint; returns its exclusive bound (the TID of its first record), its largest TID and its keys.
     private static func loadCheckpoint(
         _ checkpoint: SegmentFile,
         directory: String,
-        worker: Worker,
-        now: Int64
-    ) throws(Failure) -> (bound: UInt64, lastTID: UInt64) {
+        worker: Worker
+    ) throws(Failure) -> (bound: UInt64, lastTID: UInt64, keys: Int) {
         var bound: UInt64? = nil
         var lastTID: UInt64 = 0
+        var keys = 0
         var failure: Failure? = nil
-        worker.checkpointKeysRestored = 0
         try Self.log { () throws(LogError) in
             try CheckpointFiles.read(checkpoint, directory: directory) { (tid, bytes) throws(LogError) in
                 guard failure == nil else { return }
-                if bound == nil { bound = tid } else { worker.checkpointKeysRestored += 1 }
+                if bound == nil { bound = tid } else { keys += 1 }
                 lastTID = max(lastTID, tid)
                 do throws(CommitRecordError) {
-                    try worker.restore(record: bytes, tid: tid, exclusiveBound: .max, now: now)
+                    try worker.restore(record: bytes, tid: tid, exclusiveBound: .max)
                 } catch {
                     failure = .badRecord(file: checkpoint.path, tid: tid, error)
                 }
             }
         }
         if let failure { throw failure }
-        return (bound ?? 0, lastTID)
+        return (bound ?? 0, lastTID, keys)
     }
 }
 

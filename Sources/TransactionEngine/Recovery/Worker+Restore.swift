@@ -10,14 +10,12 @@ extension Worker {
     /// - Parameters:
     ///   - exclusiveBound: exclusive effects (FLUSHDB, FLUSHALL, SWAPDB) with a TID at or below it are already in
     ///     the checkpoint and are skipped; 0 without a checkpoint.
-    ///   - now: unused (kept for callers); replay sees no key as expired, and `finishRestore` drops expired keys.
     /// - Throws: `CommitRecordError` when the record does not decode (nothing of it is applied past that point).
     /// - Complexity: O(n) in the record's size.
     package func restore(
         record: UnsafeRawBufferPointer,
         tid: UInt64,
-        exclusiveBound: UInt64,
-        now: Int64
+        exclusiveBound: UInt64
     ) throws(CommitRecordError) {
         var reader = RecordReader(bytes: record)
         while !reader.isAtEnd {

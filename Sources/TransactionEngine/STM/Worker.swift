@@ -29,8 +29,6 @@ package final class Worker: @unchecked Sendable {
 
     /// While recovery replays a record: the TID its commits get (`Worker.restore`).
     var restoringTID: UInt64? = nil
-    /// Keys a checkpoint load restored (for the recovery report).
-    var checkpointKeysRestored = 0
 
     var pinDepth = 0
     var isExclusiveOwner = false
