@@ -21,14 +21,17 @@ package final class LogDirectoryLock: Sendable {
     package init(directory: String) throws(LogError) {
         try POSIX.makeDirectory(directory)
         self.path = directory + "/weft.lock"
-        self.fd = try POSIX.open(self.path, flags: O_RDWR | O_CREAT)
-        while flock(self.fd, LOCK_EX | LOCK_NB) != 0 {
+        // `self.fd` is set only once the lock is held: deinit (which closes it) also runs when this initializer
+        // throws after every stored property is set.
+        let fd = try POSIX.open(self.path, flags: O_RDWR | O_CREAT)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             if code == EINTR { continue }
-            POSIX.close(self.fd)
+            POSIX.close(fd)
             if code == EWOULDBLOCK { throw .directoryInUse(path: directory) }
             throw .io(.lock, path: self.path, errno: code)
         }
+        self.fd = fd
     }
 
     deinit {

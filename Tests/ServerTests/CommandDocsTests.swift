@@ -188,6 +188,9 @@ final class RawRESPConnection {
     private var buffer: [UInt8] = []
 
     init(port: Int) throws {
+        // The descriptor is closed by deinit only: deinit runs when this initializer throws, since every stored
+        // property is set by then, so closing it here too would close a descriptor some other thread may have
+        // opened meanwhile under the same number.
         self.descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -198,10 +201,7 @@ final class RawRESPConnection {
                 connect(self.descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else {
-            close(self.descriptor)
-            throw POSIXError(.ECONNREFUSED)
-        }
+        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(self.descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -303,12 +303,12 @@ final class RedisServerProcess {
             if (try? RawRESPConnection(port: self.port)) != nil { return }
             usleep(10_000)
         }
-        kill(self.process.processIdentifier, SIGKILL)
-        self.process.waitUntilExit()
-        throw POSIXError(.ETIMEDOUT)
+        throw POSIXError(.ETIMEDOUT)  // deinit, which runs when a fully set initializer throws, stops the process
     }
 
     deinit {
+        // Not started (pid 0 would signal the whole process group): nothing to stop.
+        guard self.process.processIdentifier > 0 else { return }
         // SIGKILL: a child of the test process starts with SIGTERM blocked (the spawning thread's mask).
         kill(self.process.processIdentifier, SIGKILL)
         self.process.waitUntilExit()

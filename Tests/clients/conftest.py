@@ -2,6 +2,7 @@
 import os
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -18,9 +19,11 @@ def free_port():
 def server():
     binary = os.environ.get("WEFT_SERVER", ".build/debug/weft-server")
     port = free_port()
+    # Its output goes to a file: a pipe nobody reads would fill and stop the server at its next log line.
+    output = tempfile.NamedTemporaryFile(prefix="weft-server-", suffix=".out", delete=False)
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--io-threads", "2", "--appendonly", "no"],
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 30
@@ -32,10 +35,13 @@ def server():
             time.sleep(0.05)
     else:
         process.kill()
-        raise RuntimeError("weft-server did not start")
+        with open(output.name, errors="replace") as printed:
+            raise RuntimeError("weft-server did not start:\n" + printed.read())
     yield port
     process.terminate()
     process.wait(timeout=10)
+    output.close()
+    os.unlink(output.name)
 
 
 @pytest.fixture
