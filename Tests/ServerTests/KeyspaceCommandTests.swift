@@ -457,7 +457,7 @@ struct KeyspaceCommandTests {
         let names = (0..<8).map { "slot:\($0)" }
         let failures = Atomic<Int>(0)
         let moved = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: 16) { index in
+        onThreads(16) { index in
             do {
                 let c = try server.client()
                 var random = SystemRandomNumberGenerator()

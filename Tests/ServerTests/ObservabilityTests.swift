@@ -158,7 +158,7 @@ struct ObservabilityTests {
         let clients = 4
         let rounds = 150
         let failures = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: clients) { _ in
+        onThreads(clients) { _ in
             do {
                 let c = try server.client()
                 for _ in 0..<rounds {
