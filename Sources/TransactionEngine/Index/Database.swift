@@ -21,6 +21,12 @@ package struct Database: @unchecked Sendable {
     package static let keyCountStripes = 16
     static let stripeSpacing = 8
 
+    /// A handle to no database: what a worker holds until its first transaction loads one while pinned. Its
+    /// pointer is not null but invalid, so a use without that load faults at once.
+    static let unloaded = Database(
+        pointer: UnsafeMutablePointer(bitPattern: MemoryLayout<_DatabaseHeader>.alignment)!
+    )
+
     /// A new, empty database.
     package static func allocate() -> Database {
         let shards = UnsafeMutablePointer<_ShardHeader>.allocate(capacity: Database.shardCount)

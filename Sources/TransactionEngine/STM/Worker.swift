@@ -59,6 +59,7 @@ package final class Worker: @unchecked Sendable {
     var doomed = false
     var now: Int64 = -1
     var databaseIndex = 0
+    /// The current transaction's database, loaded while pinned (`Database.unloaded` before the first).
     var database: Database
 
     init(engine: TransactionEngine, slotIndex: Int) {
@@ -70,7 +71,8 @@ package final class Worker: @unchecked Sendable {
         self.clock = engine.configuration.clock
         self.databaseCount = engine.configuration.databases
         self.optimisticAttempts = engine.configuration.optimisticAttempts
-        self.database = engine.databases[0]
+        // Not `engine.databases[0]`: the table may be read only while pinned, since SWAPDB and FLUSHDB change it.
+        self.database = .unloaded
         self.log = engine.log
         self.readSet.reserveCapacity(16)
         self.missSet.reserveCapacity(16)
