@@ -60,7 +60,9 @@ var package = Package(
         ),
         .target(
             name: "CommandDispatch",
-            dependencies: ["RESPCodec", "TransactionEngine", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "RESPCodec", "TransactionEngine", "CommitLog", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(

@@ -1,4 +1,5 @@
 import NIOCore
+import CommitLog
 import Synchronization
 
 #if canImport(Glibc)
@@ -46,7 +47,7 @@ package final class CommandStatistics: @unchecked Sendable {
     /// The server's slow log, shared by every loop.
     package let slowLog: SlowLog
     /// Error replies by code (errorstats).
-    let errorCodes = Mutex<[String: UInt64]>([:])
+    let errorCodes = Locked<[String: UInt64]>([:])
     /// True while EXEC's commands run (owner loop only).
     private var deferring = false
     /// What EXEC's commands counted in the current attempt (owner loop only).

@@ -1,3 +1,4 @@
+import CommitLog
 import Synchronization
 
 /// The server's statistics for INFO stats, commandstats and errorstats, SLOWLOG and CONFIG RESETSTAT: every event
@@ -15,8 +16,8 @@ package final class ServerStatistics: Sendable {
     private let rows: Int
     private let counterCount: Int
     /// The raw sums at the last reset.
-    private let baseline: Mutex<[UInt64]>
-    private let sampler: Mutex<Sampler>
+    private let baseline: Locked<[UInt64]>
+    private let sampler: Locked<Sampler>
     /// Keys removed by the expiry sweep (expired_keys).
     package let expiredKeys = Atomic<Int>(0)
     /// Connections accepted (total_connections_received), and refused for maxclients (rejected_connections).
@@ -32,8 +33,8 @@ package final class ServerStatistics: Sendable {
         self.slowLog = slowLog
         self.loops = (0..<loops).map { _ in CommandStatistics(rows: table.statisticsNames.count, slowLog: slowLog) }
         self.counterCount = self.rows * CommandStatistics.countersPerRow + CommandStatistics.Total.allCases.count
-        self.baseline = Mutex([UInt64](repeating: 0, count: self.counterCount))
-        self.sampler = Mutex(Sampler())
+        self.baseline = Locked([UInt64](repeating: 0, count: self.counterCount))
+        self.sampler = Locked(Sampler())
     }
 
     // MARK: Reading

@@ -1,4 +1,5 @@
 import NIOCore
+import CommitLog
 import Synchronization
 
 #if canImport(Glibc)
@@ -103,7 +104,7 @@ package final class SlowLog: Sendable {
         var count: Int { self.entries.count - self.head }
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let threshold: Atomic<UInt64>
 
     static func unixTime() -> Int64 {
@@ -112,7 +113,7 @@ package final class SlowLog: Sendable {
 
     /// A slow log with `slowlog-log-slower-than` (µs) and `slowlog-max-len`.
     package init(slowerThan: Int64 = 10_000, maxLength: Int = 128) {
-        self.state = Mutex(State(slowerThan: slowerThan, maxLength: maxLength))
+        self.state = Locked(State(slowerThan: slowerThan, maxLength: maxLength))
         self.threshold = Atomic(SlowLog.threshold(slowerThan: slowerThan, maxLength: maxLength))
     }
 

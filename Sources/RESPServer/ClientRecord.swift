@@ -1,5 +1,6 @@
 import CommandDispatch
 import NIOCore
+import CommitLog
 import Synchronization
 
 #if canImport(Glibc)
@@ -28,7 +29,7 @@ final class ClientRecord: Sendable {
     let localAddress: String
     let createdAt: Int64
     let lastInteraction: Atomic<Int64>
-    let state = Mutex(State())
+    let state = Locked(State())
     /// Reply bytes not yet sent: measured after each write while an output limit is set, and at each writability
     /// change (and by the housekeeper's look at a client over the soft limit).
     let outputBytes = Atomic<Int>(0)

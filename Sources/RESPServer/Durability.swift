@@ -44,7 +44,7 @@ package final class Durability: Sendable {
     private let engine: TransactionEngine
     /// The log directory: `dir` joined with `appenddirname`.
     package let directory: String
-    private let writer = Mutex<LogWriter?>(nil)
+    private let writer = Locked<LogWriter?>(nil)
     private let loadingValue = Atomic<Bool>(false)
     private let loadedPermille = Atomic<Int>(0)
     private let loadingStarted = Atomic<Int>(0)
@@ -59,7 +59,7 @@ package final class Durability: Sendable {
     private let baseSize = Atomic<Int>(0)
     private let rewritePercentage: Atomic<Int>
     private let rewriteMinSize: Atomic<Int>
-    private let restored = Mutex<Recovery.Report?>(nil)
+    private let restored = Locked<Recovery.Report?>(nil)
 
     package init(configuration: Configuration, dir: String, engine: TransactionEngine) {
         self.configuration = configuration

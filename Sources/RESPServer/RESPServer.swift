@@ -67,13 +67,13 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     let threads: Int
     /// Event loops (io-threads).
     package var threadCount: Int { self.threads }
-    private let listeners = Mutex<[any Channel]>([])
-    let clients = Mutex<[Int64: ClientRecord]>([:])
+    private let listeners = Locked<[any Channel]>([])
+    let clients = Locked<[Int64: ClientRecord]>([:])
     private let nextClientID = Atomic<Int64>(1)
     let maxClients: Atomic<Int>
     private let timeout: Atomic<Int>
     private let maxBulkLength: Atomic<Int>
-    private let outputLimits: Mutex<OutputBufferLimits>
+    private let outputLimits: Locked<OutputBufferLimits>
     /// The normal class's hard limit, read by every connection after each read (0: none).
     let outputHardLimit: Atomic<Int>
     /// The normal class's soft limit (0: none); while either is set, handlers measure their unsent bytes.
@@ -85,12 +85,12 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     let replicationID = RESPServer.randomHex()
     let startedAt = ClientRecord.nowMilliseconds()
     let boundPort = Atomic<Int>(0)
-    private let shutdownHandler = Mutex<(@Sendable () -> Void)?>(nil)
+    private let shutdownHandler = Locked<(@Sendable () -> Void)?>(nil)
     /// `client-query-buffer-limit`, read by every connection after each read.
     let queryBufferLimit: Atomic<Int>
     /// Directives CONFIG SET changed since start: what CONFIG REWRITE writes back.
-    let changedDirectives = Mutex<Set<String>>([])
-    private let password: Mutex<[UInt8]>
+    let changedDirectives = Locked<Set<String>>([])
+    private let password: Locked<[UInt8]>
     private let hasPassword: Atomic<Bool>
     private let protectedMode: Atomic<Bool>
 
@@ -109,10 +109,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.maxClients = Atomic(configuration.maxClients)
         self.timeout = Atomic(configuration.timeout)
         self.maxBulkLength = Atomic(configuration.limits.maxBulkLength)
-        self.outputLimits = Mutex(configuration.outputBufferLimits)
+        self.outputLimits = Locked(configuration.outputBufferLimits)
         self.outputHardLimit = Atomic(configuration.outputBufferLimits.normal.hard)
         self.outputSoftLimit = Atomic(configuration.outputBufferLimits.normal.soft)
-        self.password = Mutex(Array(configuration.requirePass.utf8))
+        self.password = Locked(Array(configuration.requirePass.utf8))
         self.queryBufferLimit = Atomic(configuration.queryBufferLimit)
         self.hasPassword = Atomic(!configuration.requirePass.isEmpty)
         self.protectedMode = Atomic(configuration.protectedMode)

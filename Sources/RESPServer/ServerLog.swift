@@ -1,4 +1,5 @@
 import Logging
+import CommitLog
 import Synchronization
 
 #if canImport(Glibc)
@@ -44,7 +45,7 @@ package enum ServerLog {
     /// Where the lines go, and the current level.
     static let level = Atomic<Int>(Level.notice.rawValue)
     static let descriptor = Atomic<Int32>(1)
-    private static let bootstrapped = Mutex<Bool>(false)
+    private static let bootstrapped = Locked<Bool>(false)
 
     /// The logger the server writes through.
     package static let logger = Logger(label: "weft-server") { _ in RedisLogHandler() }
