@@ -4,19 +4,38 @@ import TransactionEngine
 
 /// What a command handler works with: the engine worker of its event loop, the session and the arguments (the
 /// name first). The reply is written to the `RESPReplyWriter` passed beside it.
+///
+/// A context lives only while its command runs (`CommandTable.execute` makes it), so it borrows what it points at
+/// instead of retaining it: a command pays no reference counting for its context.
 package struct CommandContext {
-    package let worker: Worker
-    package var session: ClientSession
+    /// Unowned: the event loop keeps its worker for the server's lifetime.
+    package unowned(unsafe) let worker: Worker
+    /// The caller's session, borrowed in place for the command (no copy, no swap).
+    private let sessionPointer: UnsafeMutablePointer<ClientSession>
     package let arguments: [ByteBuffer]
     /// Set while the command runs inside EXEC: it then reads and writes through this transaction.
     package var transaction: Transaction? = nil
     /// Set while the command runs inside an EXEC that holds the exclusive gate (one with FLUSHDB/FLUSHALL).
     package var exclusive: ExclusiveTransaction? = nil
     /// The server running the command, for INFO, CLIENT, CONFIG and SHUTDOWN (nil in tests without one).
-    package var server: (any ServerContext)? = nil
+    /// Unowned: the server outlives every command it runs.
+    package unowned(unsafe) var server: (any ServerContext)? = nil
     /// The event loop's counters (keyspace hits and misses, EXEC's inner commands); nil in tests without a server.
     /// Unowned: the loop's state keeps them for the server's lifetime, and a command must not pay a retain.
     package unowned(unsafe) var statistics: CommandStatistics? = nil
+
+    /// Only `CommandTable.execute` makes contexts; `session` must stay valid while this one is used.
+    init(worker: Worker, session: UnsafeMutablePointer<ClientSession>, arguments: [ByteBuffer]) {
+        self.worker = worker
+        self.sessionPointer = session
+        self.arguments = arguments
+    }
+
+    /// The client's session.
+    package var session: ClientSession {
+        _read { yield self.sessionPointer.pointee }
+        nonmutating _modify { yield &self.sessionPointer.pointee }
+    }
 
     /// The command's name as the client sent it, lowercased (for error texts).
     package var name: String {

@@ -162,29 +162,29 @@ package struct CommandTable: Sendable {
         }
         session.commandsProcessed += 1
         session.lastCommand = spec.name
-        // Move the session into the context and back (swaps, not copies: no reference counting).
-        var context = CommandContext(worker: worker, session: ClientSession(id: 0), arguments: arguments)
-        swap(&context.session, &session)
-        defer { swap(&context.session, &session) }
-        context.transaction = transaction
-        context.exclusive = exclusive
-        context.server = server
-        context.statistics = statistics
         let started = statistics == nil ? 0 : MonotonicClock.nanoseconds()
         var failure: String? = nil
-        do {
-            try spec.handler(&context, &reply)
-        } catch {
-            let text = error.replyText
-            reply.error(text)
-            failure = text
+        withUnsafeMutablePointer(to: &session) { session in
+            // The context borrows the session in place: no copy, no reference counting.
+            var context = CommandContext(worker: worker, session: session, arguments: arguments)
+            context.transaction = transaction
+            context.exclusive = exclusive
+            context.server = server
+            context.statistics = statistics
+            do throws(CommandError) {
+                try spec.handler(&context, &reply)
+            } catch {
+                let text = error.replyText
+                reply.error(text)
+                failure = text
+            }
         }
-        reply.protocolVersion = context.session.protocolVersion
+        reply.protocolVersion = session.protocolVersion
         if let statistics {
             let elapsed = MonotonicClock.nanoseconds() &- started
             statistics.countCall(slot: slot, nanoseconds: elapsed, error: failure)
             if elapsed >= statistics.slowLog.thresholdNanoseconds {
-                statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: context.session)
+                statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: session)
             }
         }
     }

@@ -191,12 +191,6 @@ package final class TransactionEngine: @unchecked Sendable {
         return freed
     }
 
-    /// The database for `SELECT` number `index`. Valid while the caller is pinned.
-    @inline(__always) func database(_ index: Int) -> Database {
-        precondition(index >= 0 && index < self.configuration.databases, "database index out of range")
-        return self.databases[index]
-    }
-
     /// Engine-wide counters, summed over the workers' slots (key counts come from `Worker.statistics()`).
     func slotStatistics() -> EngineStatistics {
         var stats = self.slots.sum()

@@ -37,7 +37,7 @@ package struct Transaction {
     package func select(database index: Int) {
         precondition(index >= 0 && index < self.worker.databaseCount, "database index out of range")
         self.worker.databaseIndex = index
-        self.worker.database = self.worker.engine.database(index)
+        self.worker.database = self.worker.database(at: index)
     }
 
     /// The transaction's time in Unix milliseconds, fixed at its first use.

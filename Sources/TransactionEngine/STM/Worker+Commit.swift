@@ -251,7 +251,7 @@ extension Worker {
             entry.cell.store(valueBits: entry.value, expiresAt: expiresAt)
             let word = tid | (entry.value == 0 ? CellWord.absentBit : 0) | (entry.baseWord & CellWord.waitersBit)
             entry.cell.unlock(word: word)
-            let database = self.engine.databases[entry.databaseIndex]
+            let database = self.databaseTable[entry.databaseIndex]
             if entry.baseValue == 0 && entry.value != 0 {
                 database.adjustKeyCount(by: 1, stripe: self.slotIndex)
             } else if entry.baseValue != 0 && entry.value == 0 {

@@ -66,7 +66,7 @@ extension Worker {
         // `runExclusive`, in order with its own effects).
         self.recordBase = self.isExclusiveOwner ? self.record.count : 0
         self.databaseIndex = index
-        self.database = self.engine.database(index)
+        self.database = self.database(at: index)
         var locked = mode == .locked
         self.attempt = 0
         while true {

@@ -71,7 +71,7 @@ extension Worker {
         let bounded = self.pinDepth > 0
         self.pin()
         defer { self.unpin() }
-        let database = self.engine.database(index)
+        let database = self.database(at: index)
         guard database.keyCount > 0 else { return nil }
         var first = Int.random(in: 0..<Database.shardCount, using: &generator)
         var cells = 0
@@ -130,7 +130,7 @@ extension Worker {
         let bounded = self.pinDepth > 0
         self.pin()
         defer { self.unpin() }
-        let database = self.engine.database(index)
+        let database = self.database(at: index)
         var remaining = count
         var lower = cursor
         var shardIndex = Int(truncatingIfNeeded: cursor >> 56)

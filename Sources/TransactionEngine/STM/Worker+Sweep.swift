@@ -22,7 +22,7 @@ extension Worker {
         precondition(self.pinDepth == 0, "sweep inside a transaction")
         self.pin()
         defer { self.unpin() }
-        let database = self.engine.database(index)
+        let database = self.database(at: index)
         let now = self.clock.nowMilliseconds()
         let epoch = self.engine.epoch.load(ordering: .sequentiallyConsistent)
         var result = SweepResult()

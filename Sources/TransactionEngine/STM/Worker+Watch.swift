@@ -22,7 +22,7 @@ extension Worker {
         let previous = (self.databaseIndex, self.database)
         defer { (self.databaseIndex, self.database) = previous }
         self.databaseIndex = index
-        self.database = self.engine.database(index)
+        self.database = self.database(at: index)
         let generation = self.engine.generations[index].load(ordering: .acquiring)
         let flushes = self.engine.flushes.load(ordering: .acquiring)
         while true {

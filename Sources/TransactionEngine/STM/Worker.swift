@@ -61,6 +61,9 @@ package final class Worker: @unchecked Sendable {
     var databaseIndex = 0
     /// The current transaction's database, loaded while pinned (`Database.unloaded` before the first).
     var database: Database
+    /// The engine's database table (the pointer is fixed; its entries may be read only while pinned). Kept here so
+    /// that a read does not touch the engine object, which would cost a retain and a release.
+    let databaseTable: UnsafeMutablePointer<Database>
 
     init(engine: TransactionEngine, slotIndex: Int) {
         self.engineOwner = engine
@@ -73,6 +76,7 @@ package final class Worker: @unchecked Sendable {
         self.optimisticAttempts = engine.configuration.optimisticAttempts
         // Not `engine.databases[0]`: the table may be read only while pinned, since SWAPDB and FLUSHDB change it.
         self.database = .unloaded
+        self.databaseTable = engine.databases
         self.log = engine.log
         self.readSet.reserveCapacity(16)
         self.missSet.reserveCapacity(16)
@@ -90,6 +94,12 @@ package final class Worker: @unchecked Sendable {
 
     /// The slot number of this worker (also its stripe for striped counters).
     package var id: Int { self.slotIndex }
+
+    /// The database for `SELECT` number `index`. Valid while pinned.
+    @inline(__always) func database(at index: Int) -> Database {
+        precondition(index >= 0 && index < self.databaseCount, "database index out of range")
+        return self.databaseTable[index]
+    }
 
     // MARK: Hashing
 
@@ -204,12 +214,12 @@ package final class Worker: @unchecked Sendable {
 
     /// Keys in database `index` (Redis's DBSIZE).
     package func keyCount(database index: Int) -> Int {
-        self.pinned { self.engine.database(index).keyCount }
+        self.pinned { self.database(at: index).keyCount }
     }
 
     /// Keys with an expiry in database `index` (INFO keyspace's `expires`).
     package func expiresCount(database index: Int) -> Int {
-        self.pinned { self.engine.database(index).expiresCount }
+        self.pinned { self.database(at: index).expiresCount }
     }
 
     /// Bytes a key occupies (cell, key and value), or nil if it has no live value. Like `MEMORY USAGE`.
@@ -230,7 +240,7 @@ package final class Worker: @unchecked Sendable {
     {
         self.pin()
         defer { self.unpin() }
-        let database = self.engine.database(index)
+        let database = self.database(at: index)
         let hash = self.hash(key)
         let shard = database.shard(for: hash)
         while true {
