@@ -49,8 +49,11 @@ var package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "CWeftSupport"
+        ),
+        .target(
             name: "TransactionEngine",
-            dependencies: ["CommitLog"],
+            dependencies: ["CommitLog", "CWeftSupport"],
             swiftSettings: engineSettings
         ),
         .target(

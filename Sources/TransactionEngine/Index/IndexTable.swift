@@ -1,3 +1,4 @@
+import CWeftSupport
 import Synchronization
 
 /// One open-addressing table of a shard: a power-of-two array of slots, probed linearly.
@@ -66,6 +67,25 @@ package struct IndexTable: @unchecked Sendable {
     @inline(__always) package static func cell(inSlot slot: UInt) -> Cell? {
         guard slot > IndexTable.tombstone else { return nil }
         return Cell(bits: slot & IndexTable.pointerMask)
+    }
+
+    /// Starts loading the slot where a probe for `hash` begins (see `Worker.prefetchDeclared`).
+    @inline(__always) package func prefetchHome(_ hash: UInt64) {
+        weft_prefetch(self.slots + (Int(truncatingIfNeeded: hash) & (self.capacity - 1)))
+    }
+
+    /// Starts loading the cell in the home slot of `hash` when the slot's tag matches. Reads the slot, so call it
+    /// after `prefetchHome` has had time to bring it in. The cell may be gone by the time it is used: this only
+    /// loads memory, which stays allocated while the caller is pinned.
+    @inline(__always) package func prefetchHomeCell(_ hash: UInt64) {
+        let slot = (self.slots + (Int(truncatingIfNeeded: hash) & (self.capacity - 1))).pointee.load(ordering: .relaxed)
+        if slot > IndexTable.tombstone && slot & ~IndexTable.pointerMask == IndexTable.tag(hash),
+            let cell = UnsafeRawPointer(bitPattern: slot & IndexTable.pointerMask)
+        {
+            // A cell's header and a short key span 64 bytes that seldom start a cache line: load both lines.
+            weft_prefetch(cell)
+            weft_prefetch(cell + 63)
+        }
     }
 
     /// Finds the cell of `key`, without a lock.

@@ -47,6 +47,8 @@ package final class Worker: @unchecked Sendable {
     var writeSet: [WriteEntry] = []
     var writeIndex: [UInt: Int] = [:]
     var declared: [KeyBytes] = []
+    /// The declared keys' hashes, for `prefetchDeclared`.
+    var declaredHashes: [UInt64] = []
     var watches: [WatchToken] = []
     var record = RecordBuffer(capacity: 256)
     /// Where the running transaction's effects start in `record`: 0, except for transactions run inside an
@@ -82,6 +84,7 @@ package final class Worker: @unchecked Sendable {
         self.missSet.reserveCapacity(16)
         self.writeSet.reserveCapacity(16)
         self.declared.reserveCapacity(16)
+        self.declaredHashes.reserveCapacity(16)
         self.limbo.reserveCapacity(256)
     }
 
