@@ -101,7 +101,7 @@ var package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["RESPServer", "TransactionEngine"],
+            dependencies: ["RESPServer", "TransactionEngine", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -188,22 +188,7 @@ final class RawRESPConnection {
     private var buffer: [UInt8] = []
 
     init(port: Int) throws {
-        // The descriptor is closed by deinit only: deinit runs when this initializer throws, since every stored
-        // property is set by then, so closing it here too would close a descriptor some other thread may have
-        // opened meanwhile under the same number.
-        self.descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(self.descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(self.descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        self.descriptor = try RESPTestClient.connectLoopback(port: port)
     }
 
     deinit {

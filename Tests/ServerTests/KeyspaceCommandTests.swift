@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// The keyspace commands over loopback, with Redis 7's replies and error texts.
@@ -457,7 +458,7 @@ struct KeyspaceCommandTests {
         let names = (0..<8).map { "slot:\($0)" }
         let failures = Atomic<Int>(0)
         let moved = Atomic<Int>(0)
-        onThreads(16) { index in
+        runOnThreads(16) { index in
             do {
                 let c = try server.client()
                 var random = SystemRandomNumberGenerator()

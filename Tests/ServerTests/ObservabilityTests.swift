@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// INFO's sections and fields as Redis 7 prints them, commandstats and errorstats, SLOWLOG, CONFIG RESETSTAT and
@@ -158,7 +159,7 @@ struct ObservabilityTests {
         let clients = 4
         let rounds = 150
         let failures = Atomic<Int>(0)
-        onThreads(clients) { _ in
+        runOnThreads(clients) { _ in
             do {
                 let c = try server.client()
                 for _ in 0..<rounds {

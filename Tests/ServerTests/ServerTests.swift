@@ -1,6 +1,7 @@
 import Foundation
 import RESPServer
 import Synchronization
+import TestSupport
 import Testing
 import TransactionEngine
 
@@ -27,31 +28,6 @@ final class TestServer: @unchecked Sendable {
 
     deinit {
         try? self.server.shutdown()
-    }
-}
-
-/// Runs `body(index)` for every index on its own thread, all at once, and waits for them. Clients that must overlap
-/// use this, not `DispatchQueue.concurrentPerform`, which runs at most one iteration per core at a time.
-func onThreads(_ count: Int, _ body: (Int) -> Void) {
-    /// Carries the closure to the threads. A finished thread may release its block (and this box) only after
-    /// `group.wait()` returns, so the closure is dropped from the box then, before it stops being valid.
-    final class Body: @unchecked Sendable {
-        var run: ((Int) -> Void)?
-        init(_ run: @escaping (Int) -> Void) { self.run = run }
-    }
-    withoutActuallyEscaping(body) { body in
-        let shared = Body(body)
-        let group = DispatchGroup()
-        for index in 0..<count {
-            group.enter()
-            let thread = Thread {
-                shared.run?(index)
-                group.leave()
-            }
-            thread.start()
-        }
-        group.wait()
-        shared.run = nil
     }
 }
 
@@ -220,7 +196,7 @@ struct ServerTests {
         let connections = 32
         let perConnection = 200
         let failures = Atomic<Int>(0)
-        onThreads(connections) { _ in
+        runOnThreads(connections) { _ in
             do {
                 let c = try server.client()
                 for _ in 0..<perConnection {

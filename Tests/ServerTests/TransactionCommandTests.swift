@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 import TransactionEngine
 
@@ -107,7 +108,7 @@ struct TransactionCommandTests {
         let watchRetries = Atomic<Int>(0)
         let tornAudits = Atomic<Int>(0)
         let audits = Atomic<Int>(0)
-        onThreads(36) { index in
+        runOnThreads(36) { index in
             do {
                 let c = try server.client()
                 if index >= 32 {
@@ -209,7 +210,7 @@ struct TransactionCommandTests {
         let deadline = ContinuousClock.now + .seconds(30)
         let found = Atomic<Bool>(false)
         let audit: [[UInt8]] = [Array("MGET".utf8)] + (0..<accounts).map { Array("acct:\($0)".utf8) }
-        onThreads(3) { index in
+        runOnThreads(3) { index in
             guard let c = try? server.client() else { return }
             while !found.load(ordering: .relaxed) && ContinuousClock.now < deadline {
                 switch index {

@@ -112,22 +112,34 @@ extension Worker {
     }
 }
 
-/// Runs `body(index)` on `count` real threads at once and waits for all of them.
-package func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    let group = DispatchGroup()
-    let start = DispatchSemaphore(value: 0)
-    for index in 0..<count {
-        group.enter()
-        let thread = Thread {
-            start.wait()
-            body(index)
-            group.leave()
-        }
-        thread.stackSize = 4 << 20
-        thread.start()
+/// Runs `body(index)` on `count` real threads at once and waits for all of them. Tests that need clients or
+/// workers to overlap use this, not `DispatchQueue.concurrentPerform`, which runs at most one iteration per core
+/// at a time.
+package func runOnThreads(_ count: Int, _ body: (Int) -> Void) {
+    /// Carries the closure to the threads. A finished thread may release its block (and this box) only after
+    /// `group.wait()` returns, so the closure is dropped from the box then, before it stops being valid.
+    final class Body: @unchecked Sendable {
+        var run: ((Int) -> Void)?
+        init(_ run: @escaping (Int) -> Void) { self.run = run }
     }
-    for _ in 0..<count { start.signal() }
-    group.wait()
+    withoutActuallyEscaping(body) { body in
+        let shared = Body(body)
+        let group = DispatchGroup()
+        let start = DispatchSemaphore(value: 0)
+        for index in 0..<count {
+            group.enter()
+            let thread = Thread {
+                start.wait()
+                shared.run?(index)
+                group.leave()
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+        for _ in 0..<count { start.signal() }
+        group.wait()
+        shared.run = nil
+    }
 }
 
 /// A small, fast, seedable random generator (SplitMix64), so that failures reproduce.
