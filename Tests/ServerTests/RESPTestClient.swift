@@ -39,7 +39,7 @@ final class RESPTestClient: @unchecked Sendable {
         self.descriptor = try RESPTestClient.connectLoopback(port: port)
     }
 
-    /// A blocking TCP socket connected to 127.0.0.1:`port`, with a 10 s read timeout. On failure the socket is
+    /// A blocking TCP socket connected to 127.0.0.1:`port`, with 10 s read and write timeouts. On failure the socket is
     /// closed here and nothing is returned, so a client's deinit (which Swift also runs when an initializer throws
     /// after setting every property) never closes a descriptor twice.
     static func connectLoopback(port: Int) throws -> Int32 {
@@ -57,8 +57,10 @@ final class RESPTestClient: @unchecked Sendable {
             close(descriptor)
             throw POSIXError(.ECONNREFUSED)
         }
+        // A read or a write that makes no progress for 10 s fails instead of holding the test run forever.
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return descriptor
     }
 
