@@ -110,18 +110,65 @@ func resealHeader(_ bytes: inout [UInt8], at offset: Int) {
     }
 }
 
-/// Runs `body(index)` on `count` real threads at once and waits for all of them.
-func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+/// Runs `body(index)` on `count` real threads at once and waits for all of them, at most `limit` (4 times longer
+/// under the thread sanitizer, `WEFT_TSAN=1`). Past the limit it records an issue naming the current test and
+/// returns, leaving the threads running (`body` owns what it uses), so that a hung writer fails one test instead of
+/// holding the whole run.
+///
+/// The threads are POSIX threads made here, not Foundation `Thread`s, whose `start()` ignores a failed
+/// `pthread_create`: the wait would then never end. (`TestSupport`, which this target does not depend on, has the
+/// same for the other test targets.)
+func runThreads(
+    _ count: Int,
+    limit: Duration = .seconds(120),
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: @escaping @Sendable (Int) -> Void
+) {
+    /// Carries `body` and its index to a thread, which takes over the retain made here.
+    final class Start {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
     let group = DispatchGroup()
+    let finished = Protected(0)
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
     for index in 0..<count {
         group.enter()
-        let thread = Thread {
+        let start = Start {
             body(index)
+            finished.withLock { $0 += 1 }
             group.leave()
         }
-        thread.start()
+        let argument = Unmanaged.passRetained(start).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(
+            &thread,
+            &attributes,
+            { argument in
+                Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().body()
+                return nil
+            },
+            argument
+        )
+        if result != 0 {
+            Unmanaged<Start>.fromOpaque(argument).release()
+            group.leave()
+            Issue.record("pthread_create failed: \(String(cString: strerror(result)))", sourceLocation: sourceLocation)
+        }
     }
-    group.wait()
+    let scaledLimit = ProcessInfo.processInfo.environment["WEFT_TSAN"] == "1" ? limit * 4 : limit
+    let (seconds, attoseconds) = scaledLimit.components
+    if group.wait(timeout: .now() + Double(seconds) + Double(attoseconds) / 1e18) == .timedOut {
+        let test = Test.current.map { "test \"\($0.displayName ?? $0.name)\" (\($0.sourceLocation))" } ?? "no test"
+        let running = count - finished.withLock { $0 }
+        Issue.record(
+            "runThreads: \(running) of \(count) threads of \(test) did not finish within \(scaledLimit)",
+            sourceLocation: sourceLocation
+        )
+    }
 }
 
 /// Calls `condition` until it holds or `seconds` pass.

@@ -104,7 +104,10 @@ struct LogWriterTests {
             runThreads(9) { index in
                 if index == 8 {
                     // The engine's part: once every worker has left epoch 1, close it and wake the flusher.
-                    while appended.load(ordering: .acquiring) < 8 { usleep(100) }
+                    guard eventually(within: 60, { appended.load(ordering: .acquiring) == 8 }) else {
+                        Issue.record("group commit: the 8 appenders did not all append within 60 s")
+                        return
+                    }
                     usleep(5_000)
                     closed.store(1, ordering: .releasing)
                     writer.requestFlush()
@@ -164,21 +167,28 @@ struct LogWriterTests {
                     }
                     return
                 }
-                for sequence in 0..<commits {
+                // Every worker stops at the first failure (any worker's), so that a writer that stopped syncing
+                // costs one wait's timeout, not one per commit.
+                for sequence in 0..<commits where failures.withLock({ $0.isEmpty }) {
                     let epoch = epochs.withLock { state in
                         state.pinned[index] = state.global
                         return state.global
                     }
                     let tid = epoch << 20 | UInt64(index) << 8 | UInt64(sequence)
                     do {
+                        defer { epochs.withLock { $0.pinned[index] = .max } }
                         try writer.append(record: [UInt8(index), UInt8(sequence)], tid: tid, epoch: epoch, lane: index)
-                        epochs.withLock { $0.pinned[index] = .max }
+                    } catch {
+                        failures.withLock { $0.append("append: \(error)") }
+                        break
+                    }
+                    do {
                         let point = try writer.waitUntilDurable(epoch: epoch, timeout: .seconds(10))
                         if point.epoch < epoch {
                             failures.withLock { $0.append("wait returned \(point) for \(epoch)") }
                         }
                     } catch {
-                        failures.withLock { $0.append("\(error)") }
+                        failures.withLock { $0.append("wait for epoch \(epoch): \(error)") }
                     }
                 }
                 finished.add(1, ordering: .releasing)

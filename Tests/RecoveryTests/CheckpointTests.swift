@@ -40,7 +40,14 @@ struct CheckpointTests {
                     for round in 0..<3 {
                         // Let transfers run between checkpoints, so that each one overlaps them.
                         let target = (round + 1) * minimum / 4
-                        while transfers.load(ordering: .relaxed) < target { usleep(200) }
+                        let transferred = waitUntil("\(target) transfers", pause: { usleep(200) }) {
+                            transfers.load(ordering: .relaxed) >= target
+                        }
+                        guard transferred else {
+                            // The test has failed; let the transfer threads stop too.
+                            checkpointsDone.store(3, ordering: .releasing)
+                            return
+                        }
                         do {
                             let before = transfers.load(ordering: .relaxed)
                             defer { overlapped.add(transfers.load(ordering: .relaxed) - before, ordering: .relaxed) }

@@ -197,13 +197,7 @@ final class RawRESPConnection {
 
     /// Sends one command and reads its reply.
     func call(_ arguments: [String]) throws -> RawReply {
-        let request = RESPTestClient.encode(arguments.map { Array($0.utf8) })
-        var sent = 0
-        while sent < request.count {
-            let n = request[sent...].withUnsafeBytes { write(self.descriptor, $0.baseAddress!, $0.count) }
-            guard n > 0 else { throw POSIXError(.EPIPE) }
-            sent += n
-        }
+        try RESPTestClient.sendAll(RESPTestClient.encode(arguments.map { Array($0.utf8) }), to: self.descriptor)
         return try self.read()
     }
 
@@ -258,12 +252,42 @@ final class RedisServerProcess {
         }
     }()
 
-    let process = Process()
+    let process: Process
     let port: Int
 
+    /// Starts redis-server on a free port. The port is free when chosen but may be taken before redis-server binds
+    /// it, so a start whose server exits, or whose port answers from another process, is retried on a new port.
+    /// - Throws: `POSIXError(.ETIMEDOUT)` when five starts fail.
     init() throws {
-        // A free port: bind to port 0 and give it back.
+        for _ in 0..<5 {
+            let port = RedisServerProcess.freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: RedisServerProcess.binary ?? "redis-server")
+            process.arguments = [
+                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--dir", FileManager.default.temporaryDirectory.path,
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if RedisServerProcess.answers(process, on: port) {
+                self.process = process
+                self.port = port
+                return
+            }
+            RedisServerProcess.stop(process)
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    deinit {
+        RedisServerProcess.stop(self.process)
+    }
+
+    /// A port that was free a moment ago: bound to port 0, read back and given back.
+    private static func freePort() -> Int {
         let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -274,28 +298,33 @@ final class RedisServerProcess {
                 _ = getsockname(probe, $0, &length)
             }
         }
-        close(probe)
-        self.port = Int(UInt16(bigEndian: address.sin_port))
-        self.process.executableURL = URL(fileURLWithPath: RedisServerProcess.binary ?? "redis-server")
-        self.process.arguments = [
-            "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--dir", FileManager.default.temporaryDirectory.path,
-        ]
-        self.process.standardOutput = FileHandle.nullDevice
-        self.process.standardError = FileHandle.nullDevice
-        try self.process.run()
-        for _ in 0..<500 {
-            if (try? RawRESPConnection(port: self.port)) != nil { return }
-            usleep(10_000)
-        }
-        throw POSIXError(.ETIMEDOUT)  // deinit, which runs when a fully set initializer throws, stops the process
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    deinit {
+    /// Whether `process` answers on `port` within 5 s: a connection whose INFO gives `process`'s id, not another
+    /// process's that took the port first.
+    private static func answers(_ process: Process, on port: Int) -> Bool {
+        for _ in 0..<500 {
+            guard process.isRunning else { return false }
+            if let connection = try? RawRESPConnection(port: port) {
+                let info = (try? connection.call(["INFO", "server"]))?.payload ?? []
+                return String(decoding: info, as: UTF8.self).contains("process_id:\(process.processIdentifier)\r\n")
+            }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    /// Kills `process` and waits at most 10 s for it to exit; past that, records an issue and leaves it.
+    private static func stop(_ process: Process) {
         // Not started (pid 0 would signal the whole process group): nothing to stop.
-        guard self.process.processIdentifier > 0 else { return }
-        // SIGKILL: a child of the test process starts with SIGTERM blocked (the spawning thread's mask).
-        kill(self.process.processIdentifier, SIGKILL)
-        self.process.waitUntilExit()
+        guard process.processIdentifier > 0 else { return }
+        // SIGKILL: a child of the test process starts with SIGTERM blocked (the spawning thread's mask), so a
+        // SIGTERM would only wait out a grace period.
+        kill(process.processIdentifier, SIGKILL)
+        for _ in 0..<1_000 where process.isRunning { usleep(10_000) }
+        if process.isRunning {
+            Issue.record("redis-server (pid \(process.processIdentifier)) did not exit within 10 s of SIGKILL")
+        }
     }
 }

@@ -69,27 +69,31 @@ final class RESPTestClient: @unchecked Sendable {
     }
 
     /// Sends raw bytes.
-    func send(raw bytes: [UInt8]) {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { write(self.descriptor, $0.baseAddress!, $0.count) }
-            precondition(n > 0, "write failed")
-            sent += n
-        }
+    /// - Throws: `POSIXError` when the connection fails or a write makes no progress for 10 s.
+    func send(raw bytes: [UInt8]) throws {
+        try RESPTestClient.sendAll(bytes, to: self.descriptor)
     }
 
-    func send(raw text: String) { self.send(raw: Array(text.utf8)) }
+    func send(raw text: String) throws { try self.send(raw: Array(text.utf8)) }
 
     /// Sends raw bytes; returns false if the connection failed on the way.
     @discardableResult
     func trySend(raw bytes: [UInt8]) -> Bool {
+        (try? self.send(raw: bytes)) != nil
+    }
+
+    /// Writes all of `bytes` to `descriptor`. `MSG_NOSIGNAL`: a connection the server closed fails the write with
+    /// `EPIPE` instead of killing the test process with `SIGPIPE`.
+    /// - Throws: `POSIXError` with the write's errno (`EAGAIN` when the socket's 10 s send timeout ran out).
+    static func sendAll(_ bytes: [UInt8], to descriptor: Int32) throws {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.send(self.descriptor, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return false }
+            let n = bytes[sent...].withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL))
+            }
+            guard n > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             sent += n
         }
-        return true
     }
 
     /// Encodes a command as a multibulk request.
@@ -109,7 +113,7 @@ final class RESPTestClient: @unchecked Sendable {
     }
 
     func call(bytes arguments: [[UInt8]]) throws -> Reply {
-        self.send(raw: RESPTestClient.encode(arguments))
+        try self.send(raw: RESPTestClient.encode(arguments))
         return try self.read()
     }
 

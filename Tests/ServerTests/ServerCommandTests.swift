@@ -99,7 +99,7 @@ struct ServerCommandTests {
         var clients: [RESPTestClient] = []
         for i in 0..<1000 {
             let c = try server.client()
-            c.send(raw: RESPTestClient.encode([Array("SET".utf8), Array("conn:\(i)".utf8), Array("\(i)".utf8)]))
+            try c.send(raw: RESPTestClient.encode([Array("SET".utf8), Array("conn:\(i)".utf8), Array("\(i)".utf8)]))
             clients.append(c)
         }
         for c in clients { #expect(try c.read() == .ok) }
@@ -134,7 +134,7 @@ struct ServerCommandTests {
         let greedy = try server.client()
         var request: [UInt8] = []
         for _ in 0..<32 { request += RESPTestClient.encode([Array("GET".utf8), Array("big".utf8)]) }
-        greedy.send(raw: request)
+        try greedy.send(raw: request)
         Thread.sleep(forTimeInterval: 0.5)
         // 8 MB of replies against a 1 MB limit: the server closed the connection.
         var received = 0

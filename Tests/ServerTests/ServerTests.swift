@@ -5,11 +5,13 @@ import TestSupport
 import Testing
 import TransactionEngine
 
-/// A server on an ephemeral port, in process, for one test.
+/// A server on an ephemeral port, in process, for one test. A watchdog names the test if it is still running after
+/// `scaled(.seconds(120))`, and releasing the server stops it within a time limit (see `deinit`).
 final class TestServer: @unchecked Sendable {
     let server: RESPServer
     let engine: TransactionEngine
     let port: Int
+    private let watchdog: Watchdog
 
     init(ioThreads: Int = 2, maxClients: Int = 10_000, timeout: Int = 0, outputHardLimit: Int = 0) throws {
         var configuration = RESPServer.Configuration()
@@ -22,12 +24,18 @@ final class TestServer: @unchecked Sendable {
         self.engine = TransactionEngine()
         self.server = RESPServer(configuration: configuration, engine: self.engine)
         self.port = try self.server.start()
+        self.watchdog = Watchdog("starting its test server")
     }
 
     func client() throws -> RESPTestClient { try RESPTestClient(port: self.port) }
 
+    /// Stops the server on another thread and waits at most `scaled(.seconds(30))`: `RESPServer.shutdown()` waits
+    /// without a limit for each channel to close and for the event loops to stop, so a stuck loop would otherwise
+    /// hold the whole test run. Past the limit, an issue names the test and the server is left behind.
     deinit {
-        try? self.server.shutdown()
+        self.watchdog.cancel()
+        let server = self.server
+        runOnThread("the test server's shutdown", limit: scaled(.seconds(30))) { try? server.shutdown() }
     }
 }
 
@@ -115,16 +123,16 @@ struct ServerTests {
     func helloAndClient() throws {
         let server = try TestServer()
         let c = try server.client()
-        c.send(raw: "HELLO 3\r\n")
+        try c.send(raw: "HELLO 3\r\n")
         guard case .array(let fields?) = try c.read() else {
             Issue.record("HELLO did not answer a map")
             return
         }
         #expect(fields.count == 14)
         #expect(fields[4] == .bulk("proto") && fields[5] == .integer(3))
-        c.send(raw: "GET missing\r\n")
+        try c.send(raw: "GET missing\r\n")
         #expect(try c.read() == .null)
-        c.send(raw: "HELLO 4\r\nHELLO x\r\n")
+        try c.send(raw: "HELLO 4\r\nHELLO x\r\n")
         #expect(try c.read() == .error("NOPROTO unsupported protocol version"))
         #expect(try c.read() == .error("ERR Protocol version is not an integer or out of range"))
         _ = try c.call("HELLO", "2")
@@ -150,7 +158,7 @@ struct ServerTests {
         let value: [UInt8] = [13, 10, 0, 36, 42]
         #expect(try c.call(bytes: [Array("SET".utf8), key, value]) == .ok)
         #expect(try c.call(bytes: [Array("GET".utf8), key]) == .bulk(value))
-        c.send(raw: "SET inline \"a b\"\r\nGET inline\r\n\r\nPING\n")
+        try c.send(raw: "SET inline \"a b\"\r\nGET inline\r\n\r\nPING\n")
         #expect(try c.read() == .ok)
         #expect(try c.read() == .bulk("a b"))
         #expect(try c.read() == .simple("PONG"))
@@ -165,7 +173,7 @@ struct ServerTests {
             request += RESPTestClient.encode([Array("INCR".utf8), Array("counter".utf8)])
             if i % 1000 == 0 { request += RESPTestClient.encode([Array("ECHO".utf8), Array("mark\(i)".utf8)]) }
         }
-        c.send(raw: request)
+        try c.send(raw: request)
         var expected: Int64 = 0
         for i in 0..<10_000 {
             expected += 1
@@ -180,11 +188,11 @@ struct ServerTests {
         let bystander = try server.client()
         #expect(try bystander.call("SET", "k", "v") == .ok)
         let bad = try server.client()
-        bad.send(raw: "*1\r\n$foo\r\n")
+        try bad.send(raw: "*1\r\n$foo\r\n")
         #expect(try bad.read() == .error("ERR Protocol error: invalid bulk length"))
         #expect(bad.isClosed())
         let worse = try server.client()
-        worse.send(raw: "*2\r\n$3\r\nGET\r\n:1\r\n")
+        try worse.send(raw: "*2\r\n$3\r\nGET\r\n:1\r\n")
         #expect(try worse.read() == .error("ERR Protocol error: expected '$', got ':'"))
         #expect(worse.isClosed())
         #expect(try bystander.call("GET", "k") == .bulk("v"))

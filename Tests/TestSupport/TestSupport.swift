@@ -112,36 +112,6 @@ extension Worker {
     }
 }
 
-/// Runs `body(index)` on `count` real threads at once and waits for all of them. Tests that need clients or
-/// workers to overlap use this, not `DispatchQueue.concurrentPerform`, which runs at most one iteration per core
-/// at a time.
-package func runOnThreads(_ count: Int, _ body: (Int) -> Void) {
-    /// Carries the closure to the threads. A finished thread may release its block (and this box) only after
-    /// `group.wait()` returns, so the closure is dropped from the box then, before it stops being valid.
-    final class Body: @unchecked Sendable {
-        var run: ((Int) -> Void)?
-        init(_ run: @escaping (Int) -> Void) { self.run = run }
-    }
-    withoutActuallyEscaping(body) { body in
-        let shared = Body(body)
-        let group = DispatchGroup()
-        let start = DispatchSemaphore(value: 0)
-        for index in 0..<count {
-            group.enter()
-            let thread = Thread {
-                start.wait()
-                shared.run?(index)
-                group.leave()
-            }
-            thread.stackSize = 4 << 20
-            thread.start()
-        }
-        for _ in 0..<count { start.signal() }
-        group.wait()
-        shared.run = nil
-    }
-}
-
 /// A small, fast, seedable random generator (SplitMix64), so that failures reproduce.
 package struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -165,4 +135,13 @@ package func scaled(_ count: Int) -> Int {
     if environment["WEFT_SLOW_TESTS"] == "1" { return count * 20 }
     if environment["WEFT_TSAN"] == "1" { return max(1, count / 8) }
     return count
+}
+
+/// Scales a time limit as `scaled(_:)` scales an iteration count: 20 times longer under `WEFT_SLOW_TESTS=1` (20 times
+/// the iterations), 4 times under the thread sanitizer (`WEFT_TSAN=1`), where every step is several times slower.
+package func scaled(_ limit: Duration) -> Duration {
+    let environment = ProcessInfo.processInfo.environment
+    if environment["WEFT_SLOW_TESTS"] == "1" { return limit * 20 }
+    if environment["WEFT_TSAN"] == "1" { return limit * 4 }
+    return limit
 }

@@ -47,7 +47,10 @@ struct ExclusiveWatchExpiryTests {
                 for round in 0..<scaled(40) {
                     // Let the other threads commit between exclusive runs, so that they overlap for real.
                     let target = progress.load(ordering: .relaxed) + 20
-                    while progress.load(ordering: .relaxed) < target { sched_yield() }
+                    let committed = waitUntil("20 more commits", pause: { sched_yield() }) {
+                        progress.load(ordering: .relaxed) >= target
+                    }
+                    guard committed else { break }
                     worker.runExclusive { ex in
                         if round % 2 == 0 { ex.swapDatabases(0, 1) } else { ex.flushDatabase(1) }
                     }

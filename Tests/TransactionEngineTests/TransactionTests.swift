@@ -113,7 +113,7 @@ struct TransactionTests {
             let x = Int(tx.getString("x")!)!
             if count <= 2 {
                 // Another thread's commit lands between our read and our commit.
-                Thread.runAndWait { intruder.set("x", "\(x + 100)") }
+                runOnThread("the intruding commit") { intruder.set("x", "\(x + 100)") }
             }
             tx.set("y", "\(x)")
             return x
@@ -139,22 +139,23 @@ struct TransactionTests {
             runs.add(1, ordering: .relaxed)
             let x = Int(tx.getString("x")!)!
             if runs.load(ordering: .relaxed) <= 2 {
-                Thread.runAndWait { intruder.set("x", "\(x + 1)") }
+                runOnThread("the intruding commit") { intruder.set("x", "\(x + 1)") }
             } else {
                 // Locked mode: the intruder cannot commit until we do.
-                let attempt = Thread.start {
+                startThread {
                     intruder.set("x", "999")
                     blockedWrites.add(1, ordering: .relaxed)
                 }
                 usleep(50_000)
                 #expect(blockedWrites.load(ordering: .relaxed) == 0)
-                _ = attempt
             }
             tx.set("y", "\(x)")
         }
         #expect(runs.load(ordering: .relaxed) == 3)
         #expect(worker.getString("y") == "2")
-        while blockedWrites.load(ordering: .relaxed) == 0 { usleep(1000) }
+        waitUntil("the blocked write to commit after the locked transaction", pause: { usleep(1000) }) {
+            blockedWrites.load(ordering: .relaxed) != 0
+        }
         #expect(worker.getString("x") == "999")
         let stats = worker.statistics()
         #expect(stats.fallbacks == 1)
@@ -171,7 +172,7 @@ struct TransactionTests {
             let count = runs.add(1, ordering: .relaxed).newValue
             let missing = tx.getString("new") == nil
             if count == 1 {
-                Thread.runAndWait { intruder.set("new", "here") }
+                runOnThread("the intruding commit") { intruder.set("new", "here") }
             }
             if missing { tx.set("flag", "was-missing") }
             return missing
@@ -243,7 +244,7 @@ struct TransactionTests {
             let count = runs.add(1, ordering: .relaxed).newValue
             tx.set("K", "x")
             if count == 1 {
-                Thread.runAndWait {
+                runOnThread("the intruding commit") {
                     intruder.run(keys: [bytes("A"), bytes("K")]) { other in
                         other.set("A", "1")
                         other.set("K", "y")
@@ -285,26 +286,5 @@ struct TransactionTests {
         }
         #expect(worker.keyCount(database: 0) == 500)
         #expect(worker.getString("k499") == "499")
-    }
-}
-
-extension Thread {
-    /// Runs `body` on a new thread and waits for it.
-    static func runAndWait(_ body: @escaping @Sendable () -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            body()
-            done.signal()
-        }
-        thread.start()
-        done.wait()
-    }
-
-    /// Runs `body` on a new thread without waiting.
-    @discardableResult
-    static func start(_ body: @escaping @Sendable () -> Void) -> Thread {
-        let thread = Thread { body() }
-        thread.start()
-        return thread
     }
 }
