@@ -45,7 +45,11 @@ package struct CommandContext {
 
 /// One command in the table: its name, arity, flags and key positions, as Redis's command JSON gives them, and
 /// its handler.
-package struct CommandSpec: Sendable {
+///
+/// A class, so that the dispatcher's lookup hands out one reference instead of copying the name, the handler and
+/// the subcommands (three reference counts) for every command. Immutable once registered: `statisticsSlot` is set
+/// while the table is built, before the table is shared.
+package final class CommandSpec: @unchecked Sendable {
     /// Flags that the dispatcher and, later, MULTI and the log read.
     package struct Flags: OptionSet, Sendable {
         package let rawValue: UInt32

@@ -5,8 +5,11 @@ import TransactionEngine
 /// The command table: every command Weft serves, by lowercase name, and the dispatcher that runs one.
 package struct CommandTable: Sendable {
     private var commands: [String: CommandSpec] = [:]
-    /// The same specs by a hash of the lowercase name, so that dispatch looks a command up without allocating.
-    private var byHash: [UInt64: CommandSpec] = [:]
+    /// The same specs in an open-addressing table by a hash of the lowercase name (a power of two, at most a
+    /// quarter full), so that dispatch finds a command without allocating or hashing twice.
+    private var slots: [CommandSpec?] = Array(repeating: nil, count: 1024)
+    /// Each slot's lowercase name as bytes, compared with the request's name.
+    private var slotNames: [[UInt8]] = Array(repeating: [], count: 1024)
     /// The name of each row of the command statistics: a command (`get`) or a container's subcommand (`config|get`).
     package private(set) var statisticsNames: [String] = []
     /// A container's subcommand rows, by the container's row and the subcommand's lowercase name.
@@ -26,7 +29,7 @@ package struct CommandTable: Sendable {
     }()
 
     mutating func register(_ specs: [CommandSpec]) {
-        for var spec in specs {
+        for spec in specs {
             precondition(self.commands[spec.name] == nil, "command \(spec.name) registered twice")
             spec.statisticsSlot = self.statisticsNames.count
             self.statisticsNames.append(spec.name)
@@ -35,9 +38,14 @@ package struct CommandTable: Sendable {
                 self.statisticsNames.append("\(spec.name)|\(subcommand)")
             }
             self.commands[spec.name] = spec
-            let hash = Array(spec.name.utf8).withUnsafeBytes { CommandTable.nameHash($0) }
-            precondition(self.byHash[hash] == nil, "command name hash collision: \(spec.name)")
-            self.byHash[hash] = spec
+            precondition((self.commands.count) * 4 <= self.slots.count, "the command table is too full")
+            let name = Array(spec.name.utf8)
+            var slot = name.withUnsafeBytes { Int(truncatingIfNeeded: CommandTable.nameHash($0)) } & (self.slots.count - 1)
+            while self.slots[slot] != nil {
+                slot = (slot + 1) & (self.slots.count - 1)
+            }
+            self.slots[slot] = spec
+            self.slotNames[slot] = name
         }
     }
 
@@ -49,12 +57,24 @@ package struct CommandTable: Sendable {
     /// The spec of a command name given as bytes (any case), without allocating.
     package func spec(for name: ByteBuffer) -> CommandSpec? {
         name.withUnsafeReadableBytes { bytes -> CommandSpec? in
-            guard let spec = self.byHash[CommandTable.nameHash(bytes)] else { return nil }
-            guard spec.name.utf8.count == bytes.count else { return nil }
-            for (byte, expected) in zip(bytes, spec.name.utf8) where CommandTable.lower(byte) != expected {
-                return nil
+            let mask = self.slots.count - 1
+            var slot = Int(truncatingIfNeeded: CommandTable.nameHash(bytes)) & mask
+            while true {
+                guard let spec = self.slots[slot] else { return nil }
+                if CommandTable.equalsLowercased(bytes, self.slotNames[slot]) { return spec }
+                slot = (slot + 1) & mask
             }
-            return spec
+        }
+    }
+
+    /// True when `bytes`, lowercased, are `name`.
+    @inline(__always) static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ name: [UInt8]) -> Bool {
+        guard bytes.count == name.count else { return false }
+        return name.withUnsafeBufferPointer { expected in
+            for index in 0..<expected.count where CommandTable.lower(bytes[index]) != expected[index] {
+                return false
+            }
+            return true
         }
     }
 
@@ -94,8 +114,10 @@ package struct CommandTable: Sendable {
     ///   - transaction: EXEC's transaction, when the command runs inside EXEC.
     ///   - exclusive: EXEC's exclusive transaction, when the EXEC holds the exclusive gate.
     ///   - statistics: the counters of the event loop running the command (nil: not counted).
+    ///   - found: the command's spec when the caller has already looked it up (`prepare`); nil to look it up.
     package func execute(
         _ arguments: [ByteBuffer],
+        spec found: CommandSpec? = nil,
         session: inout ClientSession,
         worker: Worker,
         reply: inout RESPReplyWriter,
@@ -105,7 +127,7 @@ package struct CommandTable: Sendable {
         statistics: CommandStatistics? = nil
     ) {
         reply.protocolVersion = session.protocolVersion
-        guard let spec = self.spec(for: arguments[0]) else {
+        guard let spec = found ?? self.spec(for: arguments[0]) else {
             let name = String(buffer: arguments[0])
             let shown = arguments.dropFirst().prefix(64).map { String(buffer: $0) }
             CommandTable.reject(
@@ -185,6 +207,46 @@ package struct CommandTable: Sendable {
             statistics.countCall(slot: slot, nanoseconds: elapsed, error: failure)
             if elapsed >= statistics.slowLog.thresholdNanoseconds {
                 statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: session)
+            }
+        }
+    }
+
+    /// Looks up the spec of each command of a batch of pipelined requests into `specs` (nil for an unknown
+    /// name), and when the batch has several commands, starts loading the index entries, cells and values of the
+    /// keys they name (see `Worker.prefetch(database:keys:)`), so that their cache misses overlap before they run
+    /// one by one. The server then passes each spec to `execute`.
+    ///
+    /// The prefetch is only a hint: wrong arities and key-less commands are skipped here and answered when they
+    /// run; at most 64 keys are prefetched per call.
+    ///
+    /// - Parameters:
+    ///   - commands: the batch, each command's name first.
+    ///   - specs: replaced by one spec per command.
+    ///   - database: the client's database when the batch starts.
+    package func prepare(
+        _ commands: ArraySlice<[ByteBuffer]>,
+        specs: inout [CommandSpec?],
+        database: Int,
+        worker: Worker
+    ) {
+        specs.removeAll(keepingCapacity: true)
+        for arguments in commands {
+            specs.append(self.spec(for: arguments[0]))
+        }
+        guard commands.count > 1 else { return }
+        worker.prefetch(database: database) { sink in
+            var budget = 64
+            for (arguments, spec) in zip(commands, specs) {
+                guard let spec, spec.firstKey > 0, spec.keyStep > 0, spec.accepts(argumentCount: arguments.count)
+                else { continue }
+                let last = spec.lastKey < 0 ? arguments.count + spec.lastKey : min(spec.lastKey, arguments.count - 1)
+                var position = spec.firstKey
+                while position <= last {
+                    guard budget > 0 else { return }
+                    arguments[position].withUnsafeReadableBytes(sink)
+                    budget -= 1
+                    position += spec.keyStep
+                }
             }
         }
     }
@@ -287,10 +349,20 @@ extension ByteBuffer: KeySource {
 extension CommandContext {
     /// Runs `body` on the key at `index`: in EXEC's transaction if there is one, else in a single-key locked
     /// transaction (which never aborts).
+    ///
+    /// This and `read` and `transact` call the engine's non-generic entry points (`_declare`, `_runAttempts`,
+    /// `_lookup`): Swift does not specialize the engine's generic `run` and `get` across the module boundary, and
+    /// their unspecialized calls cost a run-time metadata lookup per command.
     package func write<R>(_ index: Int, _ body: (Transaction, KeyBytes) -> R) -> R {
         self.withBytes(index) { key in
             if let transaction = self.transaction { return body(transaction, key) }
-            return self.worker.run(database: self.session.database, key: key) { tx in body(tx, key) }.result
+            var result: R? = nil
+            self.worker._declare(key)
+            _ = self.worker._runAttempts(database: self.session.database, mode: .locked, watching: false) { tx in
+                result = body(tx, key)
+                return true
+            }
+            return result!
         }
     }
 
@@ -303,10 +375,11 @@ extension CommandContext {
                 self.statistics?.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0)
                 return body(entry)
             }
-            return self.worker.get(database: self.session.database, key: key) { entry in
-                self.statistics?.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0)
-                return body(entry)
-            }
+            self.worker.pin()
+            defer { self.worker.unpin() }
+            let entry = self.worker._lookup(database: self.session.database, key: key)
+            self.statistics?.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0)
+            return body(entry)
         }
     }
 
@@ -315,7 +388,13 @@ extension CommandContext {
     package func transact<R>(_ indices: some Sequence<Int>, _ body: (Transaction, [KeyBytes]) -> R) -> R {
         self.withKeys(indices) { keys in
             if let transaction = self.transaction { return body(transaction, keys) }
-            return self.worker.run(database: self.session.database, keys: keys) { tx in body(tx, keys) }.result
+            var result: R? = nil
+            self.worker._declare(keys, watching: [])
+            _ = self.worker._runAttempts(database: self.session.database, mode: .optimistic, watching: false) { tx in
+                result = body(tx, keys)
+                return true
+            }
+            return result!
         }
     }
 

@@ -17,9 +17,14 @@ package struct RESPReplyWriter {
 
     /// `+text\r\n`
     package mutating func simple(_ text: StaticString) {
-        self.buffer.writeStaticString("+")
-        self.buffer.writeStaticString(text)
-        self.buffer.writeStaticString("\r\n")
+        let count = text.utf8CodeUnitCount
+        self.write(maximumBytes: count + 3) { out in
+            out[0] = UInt8(ascii: "+")
+            (out.baseAddress! + 1).copyMemory(from: text.utf8Start, byteCount: count)
+            out[count + 1] = 13
+            out[count + 2] = 10
+            return count + 3
+        }
     }
 
     /// `+text\r\n` for a dynamic text (it must not contain CR or LF).
@@ -40,18 +45,34 @@ package struct RESPReplyWriter {
 
     /// `:n\r\n`
     package mutating func integer(_ value: Int64) {
-        self.buffer.writeStaticString(":")
-        self.writeDecimal(value)
-        self.buffer.writeStaticString("\r\n")
+        self.write(maximumBytes: 23) { out in
+            out[0] = UInt8(ascii: ":")
+            var end = 1 + RESPReplyWriter.formatDecimal(value, into: out.baseAddress! + 1)
+            out[end] = 13
+            out[end + 1] = 10
+            end += 2
+            return end
+        }
     }
 
     /// `$n\r\n<bytes>\r\n`
     package mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
-        self.buffer.writeStaticString("$")
-        self.writeDecimal(Int64(bytes.count))
-        self.buffer.writeStaticString("\r\n")
-        self.buffer.writeBytes(bytes)
-        self.buffer.writeStaticString("\r\n")
+        // One write of the whole reply: each separate ByteBuffer write checks that the storage is unique and
+        // has room, which cost more than the copying for short values.
+        self.write(maximumBytes: bytes.count + 25) { out in
+            out[0] = UInt8(ascii: "$")
+            var end = 1 + RESPReplyWriter.formatDecimal(Int64(bytes.count), into: out.baseAddress! + 1)
+            out[end] = 13
+            out[end + 1] = 10
+            end += 2
+            if let source = bytes.baseAddress, bytes.count > 0 {
+                (out.baseAddress! + end).copyMemory(from: source, byteCount: bytes.count)
+            }
+            end += bytes.count
+            out[end] = 13
+            out[end + 1] = 10
+            return end + 2
+        }
     }
 
     /// A bulk string of a buffer's readable bytes.
@@ -99,6 +120,38 @@ package struct RESPReplyWriter {
         self.buffer.writeStaticString("*")
         self.writeDecimal(Int64(count))
         self.buffer.writeStaticString("\r\n")
+    }
+
+    /// Writes at most `maximumBytes` bytes through `body`, which returns how many it wrote, in one buffer write.
+    @inline(__always)
+    private mutating func write(maximumBytes: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        self.buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximumBytes, body)
+    }
+
+    /// Writes `value` in decimal at `out` (at most 20 bytes) and returns the byte count.
+    @inline(__always)
+    static func formatDecimal(_ value: Int64, into out: UnsafeMutableRawPointer) -> Int {
+        if value >= 0 && value < 10 {
+            out.storeBytes(of: UInt8(48 + value), as: UInt8.self)
+            return 1
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &digits) { raw -> Int in
+            var magnitude = value.magnitude
+            var position = raw.count
+            repeat {
+                position -= 1
+                raw[position] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                position -= 1
+                raw[position] = 45
+            }
+            let count = raw.count - position
+            out.copyMemory(from: raw.baseAddress! + position, byteCount: count)
+            return count
+        }
     }
 
     private mutating func writeDecimal(_ value: Int64) {

@@ -48,6 +48,15 @@ package struct RESPRequestDecoder: Sendable {
         self.limits = limits
     }
 
+    /// Drops the decoder's references to the last command's arguments (keeping the array's storage for the next
+    /// one). Call it after the caller has dropped its own copy and before compacting the input buffer, so that the
+    /// buffer's storage is not shared and compacting it copies nothing.
+    package mutating func releaseArguments() {
+        if case .requestStart = self.state {
+            self.arguments.removeAll(keepingCapacity: true)
+        }
+    }
+
     /// Consumes bytes from `buffer` and returns the arguments of the next complete command.
     ///
     /// The connection's read handler calls this after each read, until it returns `nil`, and dispatches each
@@ -60,16 +69,43 @@ package struct RESPRequestDecoder: Sendable {
     ///   is then left at the start of the offending line or request.
     /// - Complexity: O(*n*) in the bytes consumed, plus the bytes of an unfinished line searched for the first
     ///   time.
-    /// Drops the decoder's references to the last command's arguments (keeping the array's storage for the next
-    /// one). Call it after the caller has dropped its own copy and before compacting the input buffer, so that the
-    /// buffer's storage is not shared and compacting it copies nothing.
-    package mutating func releaseArguments() {
-        if case .requestStart = self.state {
-            self.arguments.removeAll(keepingCapacity: true)
+    package mutating func next(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> [ByteBuffer]? {
+        switch try self.decodeOrFail(&buffer) {
+        case nil: return nil
+        case .multibulk: return self.arguments
+        case .inline(let command): return command
         }
     }
 
-    package mutating func next(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> [ByteBuffer]? {
+    /// Like ``next(_:)``, but hands the command over in `command`, whose storage the decoder keeps for the
+    /// request after next: a caller that holds several commands at once (a batch of pipelined requests) then
+    /// reuses its arrays instead of allocating one per command.
+    ///
+    /// - Parameters:
+    ///   - buffer: The connection's cumulation buffer, as for ``next(_:)``.
+    ///   - command: Replaced by the command's arguments when one is complete; its old elements are dropped and
+    ///     its storage taken over by the decoder. Left as it is when this returns `false`.
+    /// - Returns: `true` when `command` holds a complete command, `false` when more bytes are needed.
+    /// - Throws: ``RESPProtocolError``, as ``next(_:)``.
+    package mutating func next(
+        _ buffer: inout ByteBuffer,
+        into command: inout [ByteBuffer]
+    ) throws(RESPProtocolError) -> Bool {
+        switch try self.decodeOrFail(&buffer) {
+        case nil:
+            return false
+        case .multibulk:
+            command.removeAll(keepingCapacity: true)
+            swap(&command, &self.arguments)
+            return true
+        case .inline(let inline):
+            command = inline
+            return true
+        }
+    }
+
+    /// Runs ``decode(_:)`` and remembers a thrown error for good.
+    private mutating func decodeOrFail(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> Decoded? {
         do throws(RESPProtocolError) {
             return try self.decode(&buffer)
         } catch {
@@ -93,6 +129,14 @@ extension RESPRequestDecoder {
         case failed(RESPProtocolError)
     }
 
+    /// A complete command, as `decode` found it.
+    private enum Decoded {
+        /// A multibulk request: its arguments are in `arguments`.
+        case multibulk
+        /// An inline request's arguments (never empty).
+        case inline([ByteBuffer])
+    }
+
     /// What searching for a line's end found.
     private enum LineEnd {
         /// The terminator is at this offset from the reader index.
@@ -107,7 +151,7 @@ extension RESPRequestDecoder {
     private static let lineFeed = UInt8(ascii: "\n")
 
     /// The loop behind ``next(_:)``: runs the state machine until a command is complete or bytes run out.
-    private mutating func decode(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> [ByteBuffer]? {
+    private mutating func decode(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> Decoded? {
         while true {
             switch self.state {
             case .requestStart:
@@ -123,7 +167,7 @@ extension RESPRequestDecoder {
                         return nil
                     }
                     if !command.isEmpty {
-                        return command
+                        return .inline(command)
                     }
                 }
             case .bulkHeader(let remaining):
@@ -144,9 +188,10 @@ extension RESPRequestDecoder {
                     self.state = .bulkHeader(remaining: remaining - 1)
                 } else {
                     self.state = .requestStart
-                    // The decoder keeps sharing the array's storage; the next request empties it, and by then the
-                    // caller has usually dropped its copy, so the storage is reused instead of allocated anew.
-                    return self.arguments
+                    // `next(_:)` shares the array's storage with its caller; the next request empties it, and by
+                    // then the caller has usually dropped its copy, so the storage is reused instead of allocated
+                    // anew. `next(_:into:)` swaps it with the caller's.
+                    return .multibulk
                 }
             case .failed(let error):
                 throw error

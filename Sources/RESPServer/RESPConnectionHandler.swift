@@ -21,6 +21,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private let record: ClientRecord
     private let server: RESPServer
     private var decoder: RESPRequestDecoder
+    /// The commands of the batch being run (see `channelRead`); the arrays are reused from batch to batch.
+    private var batch: [[ByteBuffer]] = []
+    /// The specs of `batch`'s commands, looked up once by `CommandTable.prepare`.
+    private var batchSpecs: [CommandSpec?] = []
+    /// At most this many pipelined requests are decoded ahead of running them.
+    private static let batchLimit = 32
     private var session: ClientSession
     /// Bytes received but not yet decoded into a whole request.
     private var pending: ByteBuffer?
@@ -69,10 +75,32 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             buffer: context.channel.allocator.buffer(capacity: 512),
             protocolVersion: self.session.protocolVersion
         )
-        do {
-            while !self.closing, let arguments = try self.decoder.next(&self.pending!) {
+        var failure: RESPProtocolError? = nil
+        while !self.closing {
+            // Decode a batch of whole requests, start loading their keys, then run them in order: the keys' cache
+            // misses overlap instead of coming one per command.
+            var count = 0
+            do {
+                while count < RESPConnectionHandler.batchLimit {
+                    if count == self.batch.count { self.batch.append([]) }
+                    guard try self.decoder.next(&self.pending!, into: &self.batch[count]) else { break }
+                    count += 1
+                }
+            } catch {
+                failure = error
+            }
+            if count > 0 {
+                self.table.prepare(
+                    self.batch[..<count],
+                    specs: &self.batchSpecs,
+                    database: self.session.database,
+                    worker: self.worker
+                )
+            }
+            for index in 0..<count where !self.closing {
                 self.table.execute(
-                    arguments,
+                    self.batch[index],
+                    spec: self.batchSpecs[index],
                     session: &self.session,
                     worker: self.worker,
                     reply: &reply,
@@ -81,8 +109,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 )
                 if self.session.closeAfterReply { self.closing = true }
             }
-        } catch {
-            let text = "ERR \(error.message)"
+            // Drop the arguments (slices of `pending`) so that compacting `pending` copies nothing.
+            for index in 0..<count {
+                self.batch[index].removeAll(keepingCapacity: true)
+            }
+            self.batchSpecs.removeAll(keepingCapacity: true)
+            if failure != nil || count < RESPConnectionHandler.batchLimit { break }
+        }
+        if let failure, !self.closing {
+            let text = "ERR \(failure.message)"
             reply.error(text)
             statistics.countError(text)
             self.closing = true
@@ -166,7 +201,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        // Each read's replies were written without a flush; they leave with those of every other connection that
+        // was read in this turn of the loop.
+        self.state.flushLater(context)
     }
 
     /// Backpressure: while the client does not read its replies, stop reading its requests.

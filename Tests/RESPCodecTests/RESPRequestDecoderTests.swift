@@ -462,19 +462,39 @@ private struct Outcome: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Feeds `input` to a fresh decoder in chunks of the given sizes, draining commands after each chunk.
+/// Feeds `input` to a fresh decoder in chunks of the given sizes, draining commands after each chunk, once through
+/// `next(_:)` and once through `next(_:into:)` as the server's batches use it (a few arrays reused in turn, each
+/// holding its command until the batch is over); both must give the same outcome, which is returned.
 private func decode(_ input: [UInt8], chunks: [Int], limits: RESPLimits = RESPLimits()) -> Outcome {
+    let single = decode(input, chunks: chunks, limits: limits, batched: false)
+    let batched = decode(input, chunks: chunks, limits: limits, batched: true)
+    #expect(single == batched, "next(_:) and next(_:into:) differ for chunks \(chunks)")
+    return single
+}
+
+private func decode(_ input: [UInt8], chunks: [Int], limits: RESPLimits, batched: Bool) -> Outcome {
     var decoder = RESPRequestDecoder(limits: limits)
     var buffer = ByteBuffer()
     var outcome = Outcome()
+    var batch: [[ByteBuffer]] = [[], [], []]
     var offset = 0
     for size in chunks {
         buffer.writeBytes(input[offset..<(offset + size)])
         offset += size
         do throws(RESPProtocolError) {
-            while let command = try decoder.next(&buffer) {
-                #expect(!command.isEmpty)
-                outcome.commands.append(command.map { Array($0.readableBytesView) })
+            if batched {
+                var count = 0
+                while try decoder.next(&buffer, into: &batch[count % batch.count]) {
+                    let command = batch[count % batch.count]
+                    #expect(!command.isEmpty)
+                    outcome.commands.append(command.map { Array($0.readableBytesView) })
+                    count += 1
+                }
+            } else {
+                while let command = try decoder.next(&buffer) {
+                    #expect(!command.isEmpty)
+                    outcome.commands.append(command.map { Array($0.readableBytesView) })
+                }
             }
         } catch {
             outcome.error = error

@@ -182,6 +182,62 @@ struct ServerTests {
         }
     }
 
+    @Test("pipelined batches: SELECT, errors, MULTI and a protocol error inside one read keep their order")
+    func pipelinedBatchEdges() throws {
+        let server = try TestServer()
+        let c = try server.client()
+        // One read of more commands than a batch holds (32), mixing keys in two databases, an unknown command,
+        // a wrong arity, MULTI/EXEC, and a protocol error at the end: every command before the error is answered
+        // in order, with the effects of the ones before it (a SELECT changes where the next GET looks).
+        var request = ""
+        var expected: [Reply] = []
+        for i in 0..<40 {
+            request += "*3\r\n$3\r\nSET\r\n$\(String(i).count + 2)\r\nk-\(i)\r\n$2\r\nv\(i % 10)\r\n"
+            expected.append(.ok)
+        }
+        request += "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$3\r\nk-1\r\n"
+        expected += [.ok, .null]
+        request += "*3\r\n$3\r\nSET\r\n$3\r\nk-1\r\n$2\r\ndb\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+        expected += [.ok, .ok]
+        request += "*2\r\n$3\r\nGET\r\n$3\r\nk-1\r\n*1\r\n$4\r\nNOPE\r\n*1\r\n$3\r\nGET\r\n"
+        expected += [
+            .bulk("v1"), .error("ERR unknown command 'NOPE', with args beginning with: "),
+            .error("ERR wrong number of arguments for 'get' command"),
+        ]
+        request += "*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$4\r\nEXEC\r\n"
+        expected += [.ok, .simple("QUEUED"), .array([.integer(1)])]
+        for i in 0..<40 {
+            request += "*2\r\n$3\r\nGET\r\n$\(String(i).count + 2)\r\nk-\(i)\r\n"
+            expected.append(.bulk("v\(i % 10)"))
+        }
+        request += "*1\r\n$foo\r\n*1\r\n$4\r\nPING\r\n"
+        try c.send(raw: request)
+        for reply in expected {
+            #expect(try c.read() == reply)
+        }
+        #expect(try c.read() == .error("ERR Protocol error: invalid bulk length"))
+        #expect(c.isClosed())
+        let other = try server.client()
+        #expect(try other.call("SELECT", "1") == .ok)
+        #expect(try other.call("GET", "k-1") == .bulk("db"))
+    }
+
+    @Test("QUIT inside a pipelined batch: the commands after it do not run")
+    func quitInsideBatch() throws {
+        let server = try TestServer()
+        let c = try server.client()
+        var request: [UInt8] = []
+        for _ in 0..<5 { request += RESPTestClient.encode([Array("INCR".utf8), Array("q".utf8)]) }
+        request += RESPTestClient.encode([Array("QUIT".utf8)])
+        for _ in 0..<5 { request += RESPTestClient.encode([Array("INCR".utf8), Array("q".utf8)]) }
+        try c.send(raw: request)
+        for i in 1...5 { #expect(try c.read() == .integer(Int64(i))) }
+        #expect(try c.read() == .ok)
+        #expect(c.isClosed())
+        let other = try server.client()
+        #expect(try other.call("GET", "q") == .bulk("5"))
+    }
+
     @Test("a malformed request gets Redis's protocol error and closes only that connection")
     func protocolError() throws {
         let server = try TestServer()

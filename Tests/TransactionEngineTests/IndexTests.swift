@@ -92,6 +92,51 @@ struct IndexTests {
         #expect(reader.keyCount(database: 0) == preloaded + inserted)
     }
 
+    @Test("prefetching keys while other threads insert, replace, delete and grow them changes nothing")
+    func prefetchUnderConcurrentWrites() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let writer = engine.makeWorker()
+        let keys = 2_000
+        for i in 0..<keys where i % 2 == 0 {
+            writer.set("p:\(i)", "\(i)")
+        }
+        let rounds = scaled(20)
+        let done = Atomic<Bool>(false)
+        runOnThreads(3) { index in
+            if index == 0 {
+                // Replace, delete and insert keys (growing shards) while the others prefetch them.
+                for round in 0..<rounds {
+                    for i in 0..<keys {
+                        if (i + round) % 3 == 0 {
+                            _ = writer.delete(Array("p:\(i)".utf8))
+                        } else {
+                            writer.set("p:\(i)", "\(i)-\(round)")
+                        }
+                    }
+                }
+                done.store(true, ordering: .releasing)
+                return
+            }
+            let prefetcher = engine.makeWorker()
+            let batch = (0..<48).map { Array("p:\($0 * 41 % keys)".utf8) } + [[], Array("absent".utf8)]
+            repeat {
+                for database in [0, 1] {
+                    prefetcher.prefetch(database: database) { sink in
+                        for key in batch { key.withUnsafeBytes(sink) }
+                    }
+                }
+            } while !done.load(ordering: .acquiring)
+        }
+        // Every key holds what the last round wrote, or is gone if that round deleted it.
+        let last = rounds - 1
+        let reader = engine.makeWorker()
+        for i in 0..<keys {
+            let expected = (i + last) % 3 == 0 ? nil : "\(i)-\(last)"
+            #expect(reader.getString("p:\(i)") == expected)
+        }
+        #expect(reader.keyCount(database: 1) == 0)
+    }
+
     @Test("the 16 databases are separate key spaces")
     func databasesAreSeparate() {
         let engine = TransactionEngine(configuration: testConfiguration())

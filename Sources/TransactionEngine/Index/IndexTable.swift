@@ -74,17 +74,37 @@ package struct IndexTable: @unchecked Sendable {
         weft_prefetch(self.slots + (Int(truncatingIfNeeded: hash) & (self.capacity - 1)))
     }
 
-    /// Starts loading the cell in the home slot of `hash` when the slot's tag matches. Reads the slot, so call it
-    /// after `prefetchHome` has had time to bring it in. The cell may be gone by the time it is used: this only
-    /// loads memory, which stays allocated while the caller is pinned.
+    /// The cell in the home slot of `hash` when the slot's 16-bit tag matches: a guess for prefetching, not a
+    /// lookup (the key is not compared, and the cell may be dead). Reads the slot, so call it after
+    /// `prefetchHome` has had time to bring it in; the caller must be pinned.
+    @inline(__always) func homeCellHint(_ hash: UInt64) -> UnsafeMutablePointer<_CellHeader>? {
+        // Acquiring, as `find` does: `prefetchHomeValue` reads the cell's fields, which its inserter wrote before
+        // publishing it.
+        let slot = (self.slots + (Int(truncatingIfNeeded: hash) & (self.capacity - 1))).pointee.load(ordering: .acquiring)
+        guard slot > IndexTable.tombstone && slot & ~IndexTable.pointerMask == IndexTable.tag(hash) else {
+            return nil
+        }
+        return UnsafeMutablePointer(bitPattern: slot & IndexTable.pointerMask)
+    }
+
+    /// Starts loading the cell in the home slot of `hash` when the slot's tag matches (see `homeCellHint`). The
+    /// cell may be gone by the time it is used: this only loads memory, which stays allocated while the caller is
+    /// pinned.
     @inline(__always) package func prefetchHomeCell(_ hash: UInt64) {
-        let slot = (self.slots + (Int(truncatingIfNeeded: hash) & (self.capacity - 1))).pointee.load(ordering: .relaxed)
-        if slot > IndexTable.tombstone && slot & ~IndexTable.pointerMask == IndexTable.tag(hash),
-            let cell = UnsafeRawPointer(bitPattern: slot & IndexTable.pointerMask)
-        {
+        if let cell = self.homeCellHint(hash) {
             // A cell's header and a short key span 64 bytes that seldom start a cache line: load both lines.
             weft_prefetch(cell)
-            weft_prefetch(cell + 63)
+            weft_prefetch(UnsafeRawPointer(cell) + 63)
+        }
+    }
+
+    /// Starts loading the value of the cell in the home slot of `hash` (see `homeCellHint`). Reads the cell, so
+    /// call it after `prefetchHomeCell` has had time to bring it in.
+    @inline(__always) func prefetchHomeValue(_ hash: UInt64) {
+        if let cell = self.homeCellHint(hash), cell.pointee.hash == hash,
+            let value = UnsafeRawPointer(bitPattern: cell.pointee.value.load(ordering: .relaxed))
+        {
+            weft_prefetch(value)
         }
     }
 

@@ -11,9 +11,8 @@ extension Worker {
         key: KeyBytes,
         _ body: (Transaction) throws(E) -> R
     ) throws(E) -> Committed<R> {
-        self.declared.removeAll(keepingCapacity: true)
-        self.declared.append(key)
-        return try self.runDeclared(database: database, mode: .locked, watching: false, body)!
+        self._declare(key)
+        return try self.runGeneric(database: database, mode: .locked, watching: false, body)!
     }
 
     /// Runs a body over several keys, optimistically (or `.locked` up front when `mode` says so).
@@ -30,9 +29,8 @@ extension Worker {
         mode: TransactionMode = .optimistic,
         _ body: (Transaction) throws(E) -> R
     ) throws(E) -> Committed<R> {
-        self.declared.removeAll(keepingCapacity: true)
-        self.declared.append(contentsOf: keys)
-        return try self.runDeclared(database: database, mode: mode, watching: false, body)!
+        self._declare(keys, watching: [])
+        return try self.runGeneric(database: database, mode: mode, watching: false, body)!
     }
 
     /// Like `run(database:keys:mode:_:)`, but the commit also checks `watches` (WATCH): if any watched key was
@@ -44,12 +42,58 @@ extension Worker {
         watching watches: [WatchToken],
         _ body: (Transaction) throws(E) -> R
     ) throws(E) -> Committed<R>? {
+        self._declare(keys, watching: watches)
+        defer { self._forgetWatches() }
+        return try self.runGeneric(database: database, mode: .optimistic, watching: !watches.isEmpty, body)
+    }
+
+    /// Declares the one key of a single-key transaction, for `_runAttempts`.
+    package func _declare(_ key: KeyBytes) {
+        self.declared.removeAll(keepingCapacity: true)
+        self.declared.append(key)
+    }
+
+    /// Declares the keys and the WATCH tokens of a multi-key transaction, for `_runAttempts`.
+    package func _declare(_ keys: [KeyBytes], watching watches: [WatchToken]) {
         self.declared.removeAll(keepingCapacity: true)
         self.declared.append(contentsOf: keys)
         self.watches.removeAll(keepingCapacity: true)
         self.watches.append(contentsOf: watches)
-        defer { self.watches.removeAll(keepingCapacity: true) }
-        return try self.runDeclared(database: database, mode: .optimistic, watching: !watches.isEmpty, body)
+    }
+
+    /// Drops the WATCH tokens `_declare` took, after `_runAttempts`.
+    package func _forgetWatches() {
+        self.watches.removeAll(keepingCapacity: true)
+    }
+
+    /// The generic side of the attempt loop: it wraps `body` in a closure of one fixed type for `_runAttempts`,
+    /// which is therefore compiled once, and keeps the body's result and error in its own frame. Returns nil only
+    /// when a watch failed.
+    func runGeneric<R, E: Error>(
+        database index: Int,
+        mode: TransactionMode,
+        watching: Bool,
+        _ body: (Transaction) throws(E) -> R
+    ) throws(E) -> Committed<R>? {
+        var result: R? = nil
+        var failure: E? = nil
+        let outcome = self._runAttempts(database: index, mode: mode, watching: watching) { transaction in
+            do throws(E) {
+                result = try body(transaction)
+                return true
+            } catch {
+                failure = error
+                return false
+            }
+        }
+        switch outcome {
+        case .committed(let tid, let record):
+            return Committed(result: result!, tid: tid, record: record)
+        case .threw:
+            throw failure!
+        case .watchFailed:
+            return nil
+        }
     }
 
     /// Brings the index slots, then the cells, of the declared keys into cache before the body looks them up one
@@ -67,13 +111,26 @@ extension Worker {
         }
     }
 
-    /// The attempt loop. Returns nil only when a watch failed.
-    private func runDeclared<R, E: Error>(
+    /// The attempt loop, the same for every body: runs `body` until an attempt commits, the body's answer is an
+    /// error (seen on a consistent snapshot), or a watch fails. `body` returns false when the body threw.
+    ///
+    /// Not generic, so that callers in other modules reach it without run-time generic metadata: Swift does not
+    /// specialize or inline this package's generic methods across modules (an `@inlinable` member of a `package`
+    /// class stays an unspecialized call there), and an unspecialized `run<R, E>` looked up the metadata of
+    /// `Committed<R>` on every command, about a tenth of SET's time. The command layer's hot paths
+    /// (`CommandContext.write`, `transact`) call `_declare` and this directly.
+    ///
+    /// - Parameters:
+    ///   - index: the database (`SELECT` number).
+    ///   - mode: `.locked` for a single-key body that never aborts, `.optimistic` otherwise.
+    ///   - watching: whether the commit checks the tokens given to `_declare`.
+    ///   - body: runs the transaction's body once per attempt; false when it threw.
+    package func _runAttempts(
         database index: Int,
         mode: TransactionMode,
         watching: Bool,
-        _ body: (Transaction) throws(E) -> R
-    ) throws(E) -> Committed<R>? {
+        _ body: (Transaction) -> Bool
+    ) -> RunOutcome {
         // Inside an exclusive transaction a normal one may run too: nobody else runs, so it is trivially isolated.
         self.pin()
         defer { self.unpin() }
@@ -94,17 +151,14 @@ extension Worker {
                 self.rollback()
                 self.record.truncate(to: self.recordBase)
                 self.slot.pointee.watchFailures.add(1, ordering: .relaxed)
-                return nil
+                return .watchFailed
             }
-            let result: R
-            do throws(E) {
-                result = try body(Transaction(worker: self))
-            } catch {
+            guard body(Transaction(worker: self)) else {
                 // An error seen on an inconsistent snapshot is a conflict, not the body's answer.
                 if self.validateReads() {
                     self.rollback()
                     self.record.truncate(to: self.recordBase)
-                    throw error
+                    return .threw
                 }
                 self.noteConflict(locked: &locked)
                 continue
@@ -113,21 +167,21 @@ extension Worker {
             case .committed(let tid):
                 self.slot.pointee.commits.add(1, ordering: .relaxed)
                 if let tid, !self.isExclusiveOwner { self.logCommit(tid: tid) }
-                return Committed(result: result, tid: tid, record: CommitRecord(bytes: self.record.bytes))
+                return .committed(tid: tid, record: CommitRecord(bytes: self.record.bytes))
             case .conflict:
                 self.noteConflict(locked: &locked)
             case .watchFailed:
                 self.rollback()
                 self.record.truncate(to: self.recordBase)
                 self.slot.pointee.watchFailures.add(1, ordering: .relaxed)
-                return nil
+                return .watchFailed
             }
         }
     }
 
     /// Counts an aborted attempt, rolls it back, and decides whether the next one runs locked. A locked re-run
     /// also locks every key the aborted attempt touched.
-    private func noteConflict(locked: inout Bool) {
+    func noteConflict(locked: inout Bool) {
         self.slot.pointee.aborts.add(1, ordering: .relaxed)
         self.slot.pointee.retries.add(1, ordering: .relaxed)
         self.attempt += 1
@@ -141,7 +195,7 @@ extension Worker {
         self.rollback()
     }
 
-    private func beginAttempt() {
+    func beginAttempt() {
         self.readSet.removeAll(keepingCapacity: true)
         self.missSet.removeAll(keepingCapacity: true)
         self.writeSet.removeAll(keepingCapacity: true)
@@ -153,7 +207,7 @@ extension Worker {
     }
 
     /// Locks the cells of the declared keys in address order (so lockers never deadlock), inserting missing ones.
-    private func lockDeclaredKeys() {
+    func lockDeclaredKeys() {
         if self.declared.count == 1 {
             let key = self.declared[0]
             let hash = self.hash(key)
@@ -198,7 +252,7 @@ extension Worker {
         }
     }
 
-    private func appendLockedEntry(cell: Cell, word: UInt64) {
+    func appendLockedEntry(cell: Cell, word: UInt64) {
         var entry = WriteEntry(cell: cell, databaseIndex: self.databaseIndex)
         entry.locked = true
         self.fillBase(&entry, word: word)
@@ -288,4 +342,14 @@ extension Worker {
         }
         return self.now
     }
+}
+
+/// How `Worker._runAttempts` ended.
+package enum RunOutcome {
+    /// An attempt committed; `tid` is nil when it wrote nothing.
+    case committed(tid: UInt64?, record: CommitRecord)
+    /// The body threw on a consistent snapshot; nothing was installed.
+    case threw
+    /// A watched key changed; nothing was installed.
+    case watchFailed
 }

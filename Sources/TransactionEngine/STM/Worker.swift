@@ -49,6 +49,8 @@ package final class Worker: @unchecked Sendable {
     var declared: [KeyBytes] = []
     /// The declared keys' hashes, for `prefetchDeclared`.
     var declaredHashes: [UInt64] = []
+    /// The hashes of a batch of pipelined commands' keys, for `prefetch(database:keys:)`.
+    var prefetchHashes: [UInt64] = []
     var watches: [WatchToken] = []
     var record = RecordBuffer(capacity: 256)
     /// Where the running transaction's effects start in `record`: 0, except for transactions run inside an
@@ -85,6 +87,7 @@ package final class Worker: @unchecked Sendable {
         self.writeSet.reserveCapacity(16)
         self.declared.reserveCapacity(16)
         self.declaredHashes.reserveCapacity(16)
+        self.prefetchHashes.reserveCapacity(64)
         self.limbo.reserveCapacity(256)
     }
 
@@ -176,8 +179,14 @@ package final class Worker: @unchecked Sendable {
         var freed = 0
         var ready = 0
         while ready < self.limbo.count && self.limbo[ready].epoch + 2 <= global {
-            freed += self.limbo[ready].item.free()
             ready += 1
+        }
+        // Retired memory is usually out of cache by now: load it all first, then free it.
+        for index in 0..<ready {
+            self.limbo[index].item.prefetch()
+        }
+        for index in 0..<ready {
+            freed += self.limbo[index].item.free()
         }
         if ready > 0 {
             self.limbo.removeFirst(ready)
@@ -238,25 +247,32 @@ package final class Worker: @unchecked Sendable {
     ///
     /// `body` sees the value (valid only inside it) or nil. A read is linearizable on its own; it never locks and
     /// never aborts.
-    @inline(__always) package func get<R>(database index: Int, key: KeyBytes, _ body: (Entry?) throws -> R) rethrows
-        -> R
-    {
+    ///
+    /// The command layer's GET path calls `pin`, `_lookup` and `unpin` itself, without this generic wrapper (see
+    /// `_runAttempts` for why).
+    @inline(__always)
+    package func get<R>(database index: Int, key: KeyBytes, _ body: (Entry?) throws -> R) rethrows -> R {
         self.pin()
         defer { self.unpin() }
+        return try body(self._lookup(database: index, key: key))
+    }
+
+    /// The live entry of `key` in database `index`, or nil: `get` without its pin. The caller must be pinned.
+    package func _lookup(database index: Int, key: KeyBytes) -> Entry? {
         let database = self.database(at: index)
         let hash = self.hash(key)
         let shard = database.shard(for: hash)
         while true {
             guard let cell = shard.find(key, hash: hash) else {
-                return try body(nil)
+                return nil
             }
             let snapshot = cell.snapshot()
             if CellWord.isDead(snapshot.word) { continue }
-            if CellWord.isAbsent(snapshot.word) { return try body(nil) }
+            if CellWord.isAbsent(snapshot.word) { return nil }
             if snapshot.expiresAt != 0 && snapshot.expiresAt <= self.clock.nowMilliseconds() {
-                return try body(nil)
+                return nil
             }
-            return try body(Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt))
+            return Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt)
         }
     }
 }
