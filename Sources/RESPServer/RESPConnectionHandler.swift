@@ -27,6 +27,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var batchSpecs: [CommandSpec?] = []
     /// At most this many pipelined requests are decoded ahead of running them.
     private static let batchLimit = 32
+    /// The reply buffer of the last read, kept for the next one when it is no bigger than `keptReplyCapacity`.
+    private var replyBuffer: ByteBuffer? = nil
+    private static let keptReplyCapacity = 64 * 1024
     private var session: ClientSession
     /// Bytes received but not yet decoded into a whole request.
     private var pending: ByteBuffer?
@@ -71,10 +74,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        var reply = RESPReplyWriter(
-            buffer: context.channel.allocator.buffer(capacity: 512),
-            protocolVersion: self.session.protocolVersion
-        )
+        // The last read's reply buffer is reused: by now NIO has usually written it and let go, so clearing it
+        // keeps its storage instead of allocating anew (if NIO still holds it, clearing allocates, as before).
+        var buffer = self.replyBuffer ?? context.channel.allocator.buffer(capacity: 512)
+        self.replyBuffer = nil
+        buffer.clear()
+        var reply = RESPReplyWriter(buffer: buffer, protocolVersion: self.session.protocolVersion)
         var failure: RESPProtocolError? = nil
         while !self.closing {
             // Decode a batch of whole requests, start loading their keys, then run them in order: the keys' cache
@@ -139,6 +144,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         self.record.queryBytes.store(self.pending?.readableBytes ?? 0, ordering: .relaxed)
         if reply.buffer.readableBytes > 0 {
             context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
+            if reply.buffer.capacity <= RESPConnectionHandler.keptReplyCapacity { self.replyBuffer = reply.buffer }
             // Only while an output limit is set are the unsent bytes measured after each write: a client past the
             // hard limit is closed (client-output-buffer-limit); the soft limit is the housekeeper's
             // (RESPServer.enforceSoftLimits). Otherwise CLIENT LIST's omem follows the writability changes.

@@ -286,5 +286,15 @@ struct TransactionTests {
         }
         #expect(worker.keyCount(database: 0) == 500)
         #expect(worker.getString("k499") == "499")
+        // Either side of the write index's threshold (a linear scan up to it), each key written twice.
+        for size in [Worker.writeIndexThreshold - 1, Worker.writeIndexThreshold + 1] {
+            let keys = (0..<size).map { bytes("w\(size)-\($0)") }
+            worker.run(keys: keys) { tx in
+                for key in keys { tx.set(key, bytes("first")) }
+                for (i, key) in keys.enumerated() { tx.set(key, bytes("\(i)")) }
+                for (i, key) in keys.enumerated() { #expect(tx.get(key) == bytes("\(i)")) }
+            }
+            for i in 0..<size { #expect(worker.getString("w\(size)-\(i)") == "\(i)") }
+        }
     }
 }

@@ -305,9 +305,13 @@ extension Worker {
         }
     }
 
+    /// Past this many entries the write set keeps a dictionary from cell to entry; below it a linear scan of the
+    /// entries (pointer compares) is cheaper than hashing (MSET's ten keys were a tenth slower with the dictionary).
+    static let writeIndexThreshold = 32
+
     @inline(__always) func addWriteEntry(_ entry: WriteEntry) {
         self.writeSet.append(entry)
-        if self.writeSet.count > 8 {
+        if self.writeSet.count > Worker.writeIndexThreshold {
             if self.writeIndex.isEmpty {
                 self.rebuildWriteIndex()
             } else {
@@ -318,14 +322,14 @@ extension Worker {
 
     func rebuildWriteIndex() {
         self.writeIndex.removeAll(keepingCapacity: true)
-        guard self.writeSet.count > 8 else { return }
+        guard self.writeSet.count > Worker.writeIndexThreshold else { return }
         for (i, entry) in self.writeSet.enumerated() {
             self.writeIndex[entry.cell.bits] = i
         }
     }
 
     @inline(__always) func writeEntryIndex(of cell: Cell) -> Int? {
-        if self.writeSet.count > 8 {
+        if self.writeSet.count > Worker.writeIndexThreshold {
             return self.writeIndex[cell.bits]
         }
         for i in self.writeSet.indices where self.writeSet[i].cell == cell {
