@@ -82,8 +82,13 @@ package enum TransactionCommands {
         // What the commands count waits for the commit: a re-run attempt would count them twice.
         let statistics = context.statistics
         statistics?.beginDeferring()
-        let committed = withStableKeys(positions.map { queued[$0.command][$0.argument] }) { keys in
-            worker.run(database: start.database, keys: keys, watching: watches) { tx in
+        // The engine's non-generic entry points, as CommandContext.transact uses them (no run-time generic
+        // metadata per EXEC).
+        let outcome = withStableKeys(positions.map { queued[$0.command][$0.argument] }) { keys -> RunOutcome in
+            worker._declare(keys, watching: watches)
+            defer { worker._forgetWatches() }
+            let watching = !watches.isEmpty
+            return worker._runAttempts(database: start.database, mode: .optimistic, watching: watching) { tx in
                 // Every attempt starts from the same session and rewrites the reply from the mark.
                 reply.buffer.moveWriterIndex(to: mark)
                 statistics?.restartDeferring()
@@ -101,10 +106,17 @@ package enum TransactionCommands {
                     )
                 }
                 finalSession = session
+                return true
             }
         }
-        statistics?.endDeferring(apply: committed != nil)
-        if committed == nil {
+        let committed: Bool
+        switch outcome {
+        case .committed: committed = true
+        case .watchFailed: committed = false
+        case .threw: preconditionFailure("EXEC's body does not throw")
+        }
+        statistics?.endDeferring(apply: committed)
+        if !committed {
             reply.buffer.moveWriterIndex(to: mark)
             reply.nullArray()
         } else {
