@@ -407,8 +407,10 @@ def report(figures, raw_lines, date, output):
     used = set(name for name in figures if name in ("tx.cores", "tx.io_threads"))
     lines = [f"# Weft benchmark results, {date}", ""]
     lines.append("Produced by `bench/run` (every suite; see `bench/README.md` for one suite at a time).")
-    lines.append("Ratios are Weft over Redis, measured with the same client, flags and machine, alternating, best")
-    lines.append("of `WEFT_BENCH_ROUNDS` runs; the client runs on the same machine as the server.")
+    lines.append("Ratios are Weft over Redis, measured with the same client, flags and machine, alternating. A `net`")
+    lines.append("ratio is the median over `WEFT_BENCH_ROUNDS` (5) pairs of runs, and its ops/s are each server's best")
+    lines.append("run; the other suites take each server's best of `WEFT_BENCH_ROUNDS` (3) runs. The client runs on")
+    lines.append("the same machine as the server.")
     lines.append("")
     lines.append("## Machine")
     lines.append("")
