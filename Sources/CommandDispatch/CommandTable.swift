@@ -38,11 +38,12 @@ package struct CommandTable: Sendable {
                 self.statisticsNames.append("\(spec.name)|\(subcommand)")
             }
             self.commands[spec.name] = spec
-            precondition((self.commands.count) * 4 <= self.slots.count, "the command table is too full")
+            precondition(self.commands.count * 4 <= self.slots.count, "the command table is too full")
             let name = Array(spec.name.utf8)
-            var slot = name.withUnsafeBytes { Int(truncatingIfNeeded: CommandTable.nameHash($0)) } & (self.slots.count - 1)
+            let mask = self.slots.count - 1
+            var slot = name.withUnsafeBytes { Int(truncatingIfNeeded: CommandTable.nameHash($0)) } & mask
             while self.slots[slot] != nil {
-                slot = (slot + 1) & (self.slots.count - 1)
+                slot = (slot + 1) & mask
             }
             self.slots[slot] = spec
             self.slotNames[slot] = name

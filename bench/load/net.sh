@@ -50,7 +50,8 @@ measure() {
         best_redis=$(awk -v a="$best_redis" -v b="$redis" 'BEGIN { print (b > a ? b : a) }')
     done
     local median
-    median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
+    median=$(printf '%s\n' "${ratios[@]}" | sort -g \
+        | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
     awk -v n="$name" -v m="$median" -v w="$best_weft" -v r="$best_redis" -v all="${ratios[*]}" 'BEGIN {
         printf "net.%s.ratio %.3f ratio\n", n, m
         printf "net.%s.weft %.0f ops/s\n", n, w

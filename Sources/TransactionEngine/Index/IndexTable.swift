@@ -80,7 +80,8 @@ package struct IndexTable: @unchecked Sendable {
     @inline(__always) func homeCellHint(_ hash: UInt64) -> UnsafeMutablePointer<_CellHeader>? {
         // Acquiring, as `find` does: `prefetchHomeValue` reads the cell's fields, which its inserter wrote before
         // publishing it.
-        let slot = (self.slots + (Int(truncatingIfNeeded: hash) & (self.capacity - 1))).pointee.load(ordering: .acquiring)
+        let home = Int(truncatingIfNeeded: hash) & (self.capacity - 1)
+        let slot = (self.slots + home).pointee.load(ordering: .acquiring)
         guard slot > IndexTable.tombstone && slot & ~IndexTable.pointerMask == IndexTable.tag(hash) else {
             return nil
         }

@@ -181,7 +181,7 @@ extension Worker {
 
     /// Counts an aborted attempt, rolls it back, and decides whether the next one runs locked. A locked re-run
     /// also locks every key the aborted attempt touched.
-    func noteConflict(locked: inout Bool) {
+    private func noteConflict(locked: inout Bool) {
         self.slot.pointee.aborts.add(1, ordering: .relaxed)
         self.slot.pointee.retries.add(1, ordering: .relaxed)
         self.attempt += 1
@@ -195,7 +195,7 @@ extension Worker {
         self.rollback()
     }
 
-    func beginAttempt() {
+    private func beginAttempt() {
         self.readSet.removeAll(keepingCapacity: true)
         self.missSet.removeAll(keepingCapacity: true)
         self.writeSet.removeAll(keepingCapacity: true)
@@ -207,7 +207,7 @@ extension Worker {
     }
 
     /// Locks the cells of the declared keys in address order (so lockers never deadlock), inserting missing ones.
-    func lockDeclaredKeys() {
+    private func lockDeclaredKeys() {
         if self.declared.count == 1 {
             let key = self.declared[0]
             let hash = self.hash(key)
@@ -252,7 +252,7 @@ extension Worker {
         }
     }
 
-    func appendLockedEntry(cell: Cell, word: UInt64) {
+    private func appendLockedEntry(cell: Cell, word: UInt64) {
         var entry = WriteEntry(cell: cell, databaseIndex: self.databaseIndex)
         entry.locked = true
         self.fillBase(&entry, word: word)

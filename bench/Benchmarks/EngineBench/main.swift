@@ -132,6 +132,39 @@ let value = [UInt8](repeating: 0x61, count: 32)
 
 // MARK: engine.serial_ratio
 
+// The paths weft-server's commands take (CommandDispatch's CommandContext.write, read and transact): the engine's
+// non-generic entry points. Its generic `run` and `get` are not specialized across the module boundary, so
+// measuring through them would measure Swift's run-time generics rather than the engine.
+
+/// A single-key locked write, as SET runs it.
+@inline(__always) func serverSet(_ worker: Worker, _ key: UnsafeRawBufferPointer, _ v: UnsafeRawBufferPointer) {
+    worker._declare(key)
+    _ = worker._runAttempts(database: 0, mode: .locked, watching: false) { tx in
+        tx.setString(key, v)
+        return true
+    }
+}
+
+/// A lock-free read, as GET runs it.
+@inline(__always) func serverGet<R>(_ worker: Worker, _ key: UnsafeRawBufferPointer, _ body: (Entry?) -> R) -> R {
+    worker.pin()
+    defer { worker.unpin() }
+    return body(worker._lookup(database: 0, key: key))
+}
+
+/// An optimistic multi-key transaction, as MSET and EXEC run it.
+@inline(__always) func serverTransact(
+    _ worker: Worker,
+    _ keys: [UnsafeRawBufferPointer],
+    _ body: (Transaction) -> Void
+) {
+    worker._declare(keys, watching: [])
+    _ = worker._runAttempts(database: 0, mode: .optimistic, watching: false) { tx in
+        body(tx)
+        return true
+    }
+}
+
 func wanted(_ part: String) -> Bool { options.only == nil || options.only == part }
 
 func serialEngine(ops: [Int32], sets: [Bool]) -> Double {
@@ -139,7 +172,7 @@ func serialEngine(ops: [Int32], sets: [Bool]) -> Double {
     let worker = engine.makeWorker()
     value.withUnsafeBytes { v in
         for key in space.keys {
-            worker.run(database: 0, key: key) { tx in tx.setString(key, v) }
+            serverSet(worker, key, v)
         }
     }
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
@@ -150,9 +183,9 @@ func serialEngine(ops: [Int32], sets: [Bool]) -> Double {
         for i in 0..<ops.count {
             let key = space.keys[Int(ops[i])]
             if sets[i] {
-                worker.run(database: 0, key: key) { tx in tx.setString(key, v) }
+                serverSet(worker, key, v)
             } else {
-                copied &+= worker.get(database: 0, key: key) { entry -> Int in
+                copied &+= serverGet(worker, key) { entry -> Int in
                     guard let entry else { return 0 }
                     let bytes = entry.value.bytes
                     scratch.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
@@ -222,18 +255,18 @@ if wanted("allocations") {
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
     defer { scratch.deallocate() }
     value.withUnsafeBytes { v in
-        for key in space.keys { worker.run(database: 0, key: key) { tx in tx.setString(key, v) } }
+        for key in space.keys { serverSet(worker, key, v) }
         // Warm up: every set, array and buffer reaches its steady capacity.
         for i in 0..<100_000 {
             let key = space.keys[i % space.keys.count]
-            worker.run(database: 0, key: key) { tx in tx.setString(key, v) }
+            serverSet(worker, key, v)
         }
     }
     let gets = 200_000
     var copied = 0
     let before = weft_malloc_count()
     for i in 0..<gets {
-        copied &+= worker.get(database: 0, key: space.keys[(i &* 7919) % space.keys.count]) { entry -> Int in
+        copied &+= serverGet(worker, space.keys[(i &* 7919) % space.keys.count]) { entry -> Int in
             guard let entry else { return 0 }
             scratch.copyMemory(from: entry.value.bytes.baseAddress!, byteCount: entry.value.count)
             return entry.value.count
@@ -247,7 +280,7 @@ if wanted("allocations") {
     value.withUnsafeBytes { v in
         for i in 0..<sets {
             let key = space.keys[(i &* 7919) % space.keys.count]
-            worker.run(database: 0, key: key) { tx in tx.setString(key, v) }
+            serverSet(worker, key, v)
         }
     }
     let afterSets = weft_malloc_count()
@@ -316,7 +349,7 @@ func scaling(distribution: String, threads: Int, streams: [[Int32]]) -> (opsPerS
                         if b == a { b = (a + 1) % keyCount }
                         keys[0] = keySpace[a]
                         keys[1] = keySpace[b]
-                        worker.run(database: 0, keys: keys) { tx in
+                        serverTransact(worker, keys) { tx in
                             let from = decimal(tx.get(keys[0])!.value.bytes)
                             let to = decimal(tx.get(keys[1])!.value.bytes)
                             if from > 0 {
@@ -326,7 +359,7 @@ func scaling(distribution: String, threads: Int, streams: [[Int32]]) -> (opsPerS
                         }
                         transfers += 1
                     } else {
-                        sink &+= worker.get(database: 0, key: keySpace[a]) { $0?.value.count ?? 0 }
+                        sink &+= serverGet(worker, keySpace[a]) { $0?.value.count ?? 0 }
                     }
                     ops += 1
                 }
