@@ -155,26 +155,6 @@ package struct RESPReplyWriter {
     }
 
     private mutating func writeDecimal(_ value: Int64) {
-        if value >= 0 && value < 10 {
-            self.buffer.writeInteger(UInt8(48 + value))
-            return
-        }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-            var magnitude = value.magnitude
-            var position = raw.count
-            repeat {
-                position -= 1
-                raw[position] = UInt8(48 + magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if value < 0 {
-                position -= 1
-                raw[position] = 45
-            }
-            self.buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[position...]))
-            return raw.count - position
-        }
-        _ = count
+        self.write(maximumBytes: 20) { out in RESPReplyWriter.formatDecimal(value, into: out.baseAddress!) }
     }
 }
