@@ -119,10 +119,16 @@ package final class CommandSpec: @unchecked Sendable {
 
     /// The positions of the key arguments in a call with `count` arguments.
     package func keyPositions(argumentCount count: Int) -> [Int] {
-        guard self.firstKey > 0, self.keyStep > 0, count > self.firstKey else { return [] }
+        Array(self.keyStride(argumentCount: count))
+    }
+
+    /// The same positions without allocating (empty for a command without keys).
+    package func keyStride(argumentCount count: Int) -> StrideThrough<Int> {
+        guard self.firstKey > 0, self.keyStep > 0, count > self.firstKey else {
+            return stride(from: 1, through: 0, by: 1)
+        }
         let last = self.lastKey < 0 ? count + self.lastKey : min(self.lastKey, count - 1)
-        guard last >= self.firstKey else { return [] }
-        return Array(stride(from: self.firstKey, through: last, by: self.keyStep))
+        return stride(from: self.firstKey, through: last, by: self.keyStep)
     }
 
     /// True when `count` arguments (name included) satisfy the arity.

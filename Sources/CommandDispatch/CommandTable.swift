@@ -238,15 +238,11 @@ package struct CommandTable: Sendable {
         worker.prefetch(database: database) { sink in
             var budget = 64
             for (arguments, spec) in zip(commands, specs) {
-                guard let spec, spec.firstKey > 0, spec.keyStep > 0, spec.accepts(argumentCount: arguments.count)
-                else { continue }
-                let last = spec.lastKey < 0 ? arguments.count + spec.lastKey : min(spec.lastKey, arguments.count - 1)
-                var position = spec.firstKey
-                while position <= last {
+                guard let spec, spec.accepts(argumentCount: arguments.count) else { continue }
+                for position in spec.keyStride(argumentCount: arguments.count) {
                     guard budget > 0 else { return }
                     arguments[position].withUnsafeReadableBytes(sink)
                     budget -= 1
-                    position += spec.keyStep
                 }
             }
         }
@@ -357,13 +353,8 @@ extension CommandContext {
     package func write<R>(_ index: Int, _ body: (Transaction, KeyBytes) -> R) -> R {
         self.withBytes(index) { key in
             if let transaction = self.transaction { return body(transaction, key) }
-            var result: R? = nil
             self.worker._declare(key)
-            _ = self.worker._runAttempts(database: self.session.database, mode: .locked, watching: false) { tx in
-                result = body(tx, key)
-                return true
-            }
-            return result!
+            return self.runDeclared(mode: .locked) { tx in body(tx, key) }
         }
     }
 
@@ -389,14 +380,20 @@ extension CommandContext {
     package func transact<R>(_ indices: some Sequence<Int>, _ body: (Transaction, [KeyBytes]) -> R) -> R {
         self.withKeys(indices) { keys in
             if let transaction = self.transaction { return body(transaction, keys) }
-            var result: R? = nil
             self.worker._declare(keys, watching: [])
-            _ = self.worker._runAttempts(database: self.session.database, mode: .optimistic, watching: false) { tx in
-                result = body(tx, keys)
-                return true
-            }
-            return result!
+            return self.runDeclared(mode: .optimistic) { tx in body(tx, keys) }
         }
+    }
+
+    /// Runs `body` as a transaction over the keys given to `Worker._declare`, in the client's database, until it
+    /// commits (its body cannot throw, and nothing is watched), and returns what its last run returned.
+    private func runDeclared<R>(mode: TransactionMode, _ body: (Transaction) -> R) -> R {
+        var result: R? = nil
+        _ = self.worker._runAttempts(database: self.session.database, mode: mode, watching: false) { tx in
+            result = body(tx)
+            return true
+        }
+        return result!
     }
 
     /// Runs `body` alone: with EXEC's exclusive transaction if there is one, else under the exclusive gate.

@@ -117,10 +117,4 @@ package struct Committed<R> {
     package var tid: UInt64?
     /// The effects for the log, valid until this worker's next transaction; empty when nothing was written.
     package var record: CommitRecord
-
-    package init(result: R, tid: UInt64?, record: CommitRecord) {
-        self.result = result
-        self.tid = tid
-        self.record = record
-    }
 }

@@ -23,7 +23,12 @@ extension Worker {
         guard !self.prefetchHashes.isEmpty else { return }
         self.pin()
         defer { self.unpin() }
-        let database = self.database(at: index)
+        self.prefetchStages(in: self.database(at: index))
+    }
+
+    /// The stages behind `prefetch(database:keys:)` and `prefetchDeclared`, over the hashes in `prefetchHashes`.
+    /// The caller must be pinned.
+    func prefetchStages(in database: Database) {
         for hash in self.prefetchHashes {
             weft_prefetch(database.shard(for: hash).table.base)
         }

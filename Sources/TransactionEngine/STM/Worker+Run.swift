@@ -96,19 +96,15 @@ extension Worker {
         }
     }
 
-    /// Brings the index slots, then the cells, of the declared keys into cache before the body looks them up one
-    /// by one, so that their cache misses overlap instead of following each other (MSET's ten keys, a transfer's
-    /// two). Only hints: a key that moved meanwhile is simply found later at the usual cost. Runs pinned.
+    /// Brings the declared keys' index entries into cache before the body looks them up one by one, so that their
+    /// cache misses overlap instead of following each other (MSET's ten keys, a transfer's two). Only hints: a key
+    /// that moved meanwhile is simply found later at the usual cost. Runs pinned.
     func prefetchDeclared() {
-        self.declaredHashes.removeAll(keepingCapacity: true)
+        self.prefetchHashes.removeAll(keepingCapacity: true)
         for key in self.declared {
-            let hash = self.hash(key)
-            self.declaredHashes.append(hash)
-            self.database.shard(for: hash).table.prefetchHome(hash)
+            self.prefetchHashes.append(self.hash(key))
         }
-        for hash in self.declaredHashes {
-            self.database.shard(for: hash).table.prefetchHomeCell(hash)
-        }
+        self.prefetchStages(in: self.database)
     }
 
     /// The attempt loop, the same for every body: runs `body` until an attempt commits, the body's answer is an

@@ -47,9 +47,7 @@ package final class Worker: @unchecked Sendable {
     var writeSet: [WriteEntry] = []
     var writeIndex: [UInt: Int] = [:]
     var declared: [KeyBytes] = []
-    /// The declared keys' hashes, for `prefetchDeclared`.
-    var declaredHashes: [UInt64] = []
-    /// The hashes of a batch of pipelined commands' keys, for `prefetch(database:keys:)`.
+    /// The hashes of the keys being prefetched (`prefetch(database:keys:)`, `prefetchDeclared`).
     var prefetchHashes: [UInt64] = []
     var watches: [WatchToken] = []
     var record = RecordBuffer(capacity: 256)
@@ -86,7 +84,6 @@ package final class Worker: @unchecked Sendable {
         self.missSet.reserveCapacity(16)
         self.writeSet.reserveCapacity(16)
         self.declared.reserveCapacity(16)
-        self.declaredHashes.reserveCapacity(16)
         self.prefetchHashes.reserveCapacity(64)
         self.limbo.reserveCapacity(256)
     }
