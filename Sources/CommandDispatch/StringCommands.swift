@@ -57,8 +57,7 @@ enum StringCommands {
         },
         CommandSpec("mset", arity: -3, flags: [.write], keys: (1, -1, 2)) { context, reply throws(CommandError) in
             guard context.arguments.count % 2 == 1 else { throw .wrongArity("mset") }
-            let pairs = (context.arguments.count - 1) / 2
-            context.transact((0..<pairs).map { 1 + 2 * $0 }) { tx, keys in
+            context.transact(stride(from: 1, to: context.arguments.count, by: 2)) { tx, keys in
                 for (i, key) in keys.enumerated() {
                     context.withBytes(2 + 2 * i) { value in tx.setString(key, value) }
                 }
@@ -135,8 +134,7 @@ enum StringCommands {
         },
         CommandSpec("msetnx", arity: -3, flags: [.write], keys: (1, -1, 2)) { context, reply throws(CommandError) in
             guard context.arguments.count % 2 == 1 else { throw .wrongArity("msetnx") }
-            let pairs = (context.arguments.count - 1) / 2
-            let stored = context.transact((0..<pairs).map { 1 + 2 * $0 }) { tx, keys -> Bool in
+            let stored = context.transact(stride(from: 1, to: context.arguments.count, by: 2)) { tx, keys -> Bool in
                 // All or nothing: one existing key and nothing is set.
                 for key in keys where tx.exists(key) { return false }
                 for (i, key) in keys.enumerated() {
