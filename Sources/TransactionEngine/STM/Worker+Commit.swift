@@ -67,6 +67,7 @@ extension Worker {
         let current = self.writeSet[index]
         var owned = owned
         if !owned {
+            self.movedValues = true
             // Moving a value this transaction made: the destination takes over its ownership, so that deleting
             // the source does not free it.
             for j in self.writeSet.indices where j != index && self.writeSet[j].value == value {
@@ -240,7 +241,7 @@ extension Worker {
                 entry.cell.unlock(word: entry.baseWord)
                 continue
             }
-            if entry.value != 0 && entry.value != entry.baseValue {
+            if self.movedValues && entry.value != 0 && entry.value != entry.baseValue {
                 precondition(
                     (entry.ownsValue || self.isMovedAway(entry.value, except: i))
                         && !self.isInstalledElsewhere(entry.value, except: i),
@@ -276,7 +277,7 @@ extension Worker {
                 self.record.appendExpire(database: entry.databaseIndex, key: key, expiresAt: expiresAt)
             }
             if let old = Value(bits: entry.baseValue), entry.baseValue != entry.value,
-                !self.isInstalledElsewhere(entry.baseValue, except: i)
+                !self.movedValues || !self.isInstalledElsewhere(entry.baseValue, except: i)
             {
                 self.retire(.value(old))
             }

@@ -200,6 +200,7 @@ extension Worker {
         self.now = -1
         self.holdsLocks = false
         self.doomed = false
+        self.movedValues = false
     }
 
     /// Locks the cells of the declared keys in address order (so lockers never deadlock), inserting missing ones.

@@ -59,6 +59,9 @@ package final class Worker: @unchecked Sendable {
     var holdsLocks = false
     /// True when the attempt met a cell it could not wait for; it will abort at commit.
     var doomed = false
+    /// True once the attempt has moved a value from one key to another (`Transaction.setMoving`). Until then every
+    /// value it writes is a fresh allocation, so no two entries can share one and install skips that check.
+    var movedValues = false
     var now: Int64 = -1
     var databaseIndex = 0
     /// The current transaction's database, loaded while pinned (`Database.unloaded` before the first).
