@@ -3,6 +3,11 @@
 # same flags, in ROUNDS pairs of runs (default 5). Prints `net.<test>.ratio value ratio` (the median over the pairs
 # of Weft ops/s over Redis ops/s), each server's best ops/s, and a comment line with every pair's ratio.
 #
+# It also prints `net.<test>.cpu.ratio`: the median over the pairs of the servers' CPU time per request (user and
+# system, from /proc/PID/stat), Weft's over Redis's, with each server's median µs per request. On a machine with
+# few cores the client competes with the server for them, and ops/s then says as much about the scheduler as about
+# the server; the CPU each server spends per request is the steadier figure.
+#
 #   bench/load/net.sh WEFT_SERVER_BINARY
 set -euo pipefail
 weft="$1"
@@ -23,40 +28,65 @@ for port in $weft_port $redis_port; do
     done
 done
 
-# rps PORT ARGS...: requests per second of one redis-benchmark run (one test).
-rps() {
-    local port="$1"
-    shift
-    redis-benchmark -p "$port" --csv "$@" 2>/dev/null | awk -F'"' 'NR == 2 { print $4 }'
+ticks_per_second=$(getconf CLK_TCK)
+
+# cpu_ticks PID: the user and system CPU time the process has used, in clock ticks.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# run PORT PID ARGS...: one redis-benchmark run (one test); prints its requests per second and the server's CPU
+# µs per request.
+run() {
+    local port="$1" pid="$2"
+    shift 2
+    local requests before after rate
+    requests=$(printf '%s\n' "$@" | awk 'previous == "-n" { print } { previous = $0 }')
+    before=$(cpu_ticks "$pid")
+    rate=$(redis-benchmark -p "$port" --csv "$@" 2>/dev/null | awk -F'"' 'NR == 2 { print $4 }')
+    after=$(cpu_ticks "$pid")
+    awk -v r="$rate" -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$requests" \
+        'BEGIN { printf "%s %.3f\n", r, t * 1000000 / hz / n }'
+}
+
+# median VALUES...
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 # measure NAME ARGS...: ROUNDS pairs of runs, the order inside a pair alternating (Weft first, then Redis first),
 # so that a drift in how much CPU this shared machine gets hits both servers alike. The ratio is the median of the
-# pairs' ratios; the ops/s lines are each server's best run.
+# pairs' ratios; the ops/s lines are each server's best run, the µs/op lines each server's median.
 measure() {
     local name="$1"
     shift
-    local best_weft=0 best_redis=0 weft redis ratios=()
+    local best_weft=0 best_redis=0 weft redis weft_cpu redis_cpu ratios=() cpu_ratios=() weft_cpus=() redis_cpus=()
     for round in $(seq "$rounds"); do
         if [ $((round % 2)) -eq 1 ]; then
-            weft=$(rps "$weft_port" "$@")
-            redis=$(rps "$redis_port" "$@")
+            read -r weft weft_cpu < <(run "$weft_port" "$weft_pid" "$@")
+            read -r redis redis_cpu < <(run "$redis_port" "$redis_pid" "$@")
         else
-            redis=$(rps "$redis_port" "$@")
-            weft=$(rps "$weft_port" "$@")
+            read -r redis redis_cpu < <(run "$redis_port" "$redis_pid" "$@")
+            read -r weft weft_cpu < <(run "$weft_port" "$weft_pid" "$@")
         fi
         ratios+=("$(awk -v w="$weft" -v r="$redis" 'BEGIN { print (r > 0 ? w / r : 0) }')")
+        cpu_ratios+=("$(awk -v w="$weft_cpu" -v r="$redis_cpu" 'BEGIN { print (r > 0 ? w / r : 0) }')")
+        weft_cpus+=("$weft_cpu")
+        redis_cpus+=("$redis_cpu")
         best_weft=$(awk -v a="$best_weft" -v b="$weft" 'BEGIN { print (b > a ? b : a) }')
         best_redis=$(awk -v a="$best_redis" -v b="$redis" 'BEGIN { print (b > a ? b : a) }')
     done
-    local median
-    median=$(printf '%s\n' "${ratios[@]}" | sort -g \
-        | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
-    awk -v n="$name" -v m="$median" -v w="$best_weft" -v r="$best_redis" -v all="${ratios[*]}" 'BEGIN {
+    awk -v n="$name" -v m="$(median "${ratios[@]}")" -v w="$best_weft" -v r="$best_redis" -v all="${ratios[*]}" \
+        -v cm="$(median "${cpu_ratios[@]}")" -v cw="$(median "${weft_cpus[@]}")" -v cr="$(median "${redis_cpus[@]}")" \
+        -v call="${cpu_ratios[*]}" 'BEGIN {
         printf "net.%s.ratio %.3f ratio\n", n, m
         printf "net.%s.weft %.0f ops/s\n", n, w
         printf "net.%s.redis %.0f ops/s\n", n, r
         printf "# net.%s: the pairs gave %s\n", n, all
+        printf "net.%s.cpu.ratio %.3f ratio\n", n, cm
+        printf "net.%s.cpu.weft %.2f µs/op\n", n, cw
+        printf "net.%s.cpu.redis %.2f µs/op\n", n, cr
+        printf "# net.%s.cpu: the pairs gave %s\n", n, call
     }'
 }
 
