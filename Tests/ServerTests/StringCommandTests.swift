@@ -532,4 +532,37 @@ struct StringCommandTests {
             #expect(try c.call("EXEC") == (succeeds ? .array([.ok]) : .array(nil)), "\(setup) then \(command)")
         }
     }
+
+    @Test("MSET, MSETNX and EXEC copy their keys whatever their size: empty, binary, and past a stack buffer")
+    func multiKeyCopies() throws {
+        let server = try TestServer()
+        let c = try server.client()
+        let empty: [UInt8] = []
+        let binary: [UInt8] = [0, 13, 10, 255, 0]
+        let large = [UInt8](repeating: 0x6B, count: 256 * 1024) + [1]
+        let keys = [empty, binary, large, Array("k".utf8)]
+        var mset: [[UInt8]] = [Array("MSET".utf8)]
+        for (i, key) in keys.enumerated() { mset += [key, Array("v\(i)".utf8)] }
+        #expect(try c.call(bytes: mset) == .ok)
+        #expect(try c.call(bytes: [Array("MGET".utf8)] + keys) == .array(keys.indices.map { .bulk("v\($0)") }))
+        #expect(try c.call("DBSIZE") == .integer(4))
+
+        // MSETNX refuses all of them when one exists, and sets all of them when none does.
+        let fresh = [large + [2], empty + [3], binary + [4]]
+        let clash = [Array("MSETNX".utf8), fresh[0], Array("a".utf8), large, Array("b".utf8)]
+        #expect(try c.call(bytes: clash) == .integer(0))
+        #expect(try c.call(bytes: [Array("EXISTS".utf8), fresh[0]]) == .integer(0))
+        var msetnx: [[UInt8]] = [Array("MSETNX".utf8)]
+        for key in fresh { msetnx += [key, Array("n".utf8)] }
+        #expect(try c.call(bytes: msetnx) == .integer(1))
+        #expect(try c.call(bytes: [Array("EXISTS".utf8)] + fresh) == .integer(3))
+
+        // EXEC declares the keys of all its commands up front.
+        #expect(try c.call("MULTI") == .ok)
+        #expect(try c.call(bytes: [Array("SET".utf8), large, Array("x".utf8)]) == .simple("QUEUED"))
+        #expect(try c.call(bytes: [Array("DEL".utf8), empty, binary]) == .simple("QUEUED"))
+        #expect(try c.call(bytes: [Array("GET".utf8), large]) == .simple("QUEUED"))
+        #expect(try c.call("EXEC") == .array([.ok, .integer(2), .bulk("x")]))
+        #expect(try c.call("DBSIZE") == .integer(5))
+    }
 }

@@ -51,7 +51,8 @@ run() {
 
 # median VALUES...
 median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+    printf '%s\n' "$@" | sort -g \
+        | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 # measure NAME ARGS...: ROUNDS pairs of runs, the order inside a pair alternating (Weft first, then Redis first),
