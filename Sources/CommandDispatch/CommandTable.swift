@@ -296,7 +296,7 @@ extension CommandContext {
     /// Calls `body` with stable raw buffers for the arguments at `indices`, valid until it returns (what a
     /// multi-key transaction needs for its declared keys).
     package func withKeys<R>(_ indices: some Sequence<Int>, _ body: ([KeyBytes]) throws -> R) rethrows -> R {
-        try withCopiedKeys(indices.lazy.map { self.arguments[$0] }, body)
+        try withStableKeys(indices.lazy.map { self.arguments[$0] }, body)
     }
 }
 
@@ -335,33 +335,10 @@ package enum RedisInteger {
     }
 }
 
-/// Copies `keys` into one temporary allocation (on the stack when they are small) and calls `body` with a
-/// `KeyBytes` for each, valid until it returns: the declared keys of a multi-key command or of EXEC, which must stay
-/// put while its transaction runs.
-///
-/// It lives here, not in the engine, on purpose: Swift does not specialize a generic across the module boundary,
-/// and the engine's generic version of it paid a run-time metadata lookup and a witness call per key, and three
-/// arrays and a heap block per command, which took MSET's CPU from Redis's to 20% above it.
-func withCopiedKeys<R>(_ keys: some Sequence<ByteBuffer>, _ body: ([KeyBytes]) throws -> R) rethrows -> R {
-    var total = 0
-    var count = 0
-    for key in keys {
-        total += key.readableBytes
-        count += 1
-    }
-    return try withUnsafeTemporaryAllocation(byteCount: max(total, 1), alignment: 8) { storage in
-        var stable: [KeyBytes] = []
-        stable.reserveCapacity(count)
-        var offset = 0
-        for key in keys {
-            key.withUnsafeReadableBytes { bytes in
-                let start = storage.baseAddress! + offset
-                if !bytes.isEmpty { start.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-                stable.append(KeyBytes(start: start, count: bytes.count))
-                offset += bytes.count
-            }
-        }
-        return try body(stable)
+extension ByteBuffer: KeySource {
+    @inlinable
+    package func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try self.withUnsafeReadableBytes(body)
     }
 }
 

@@ -84,7 +84,7 @@ package enum TransactionCommands {
         statistics?.beginDeferring()
         // The engine's non-generic entry points, as CommandContext.transact uses them (no run-time generic
         // metadata per EXEC).
-        let outcome = withCopiedKeys(positions.lazy.map { queued[$0.command][$0.argument] }) { keys -> RunOutcome in
+        let outcome = withStableKeys(positions.lazy.map { queued[$0.command][$0.argument] }) { keys -> RunOutcome in
             worker._declare(keys, watching: watches)
             defer { worker._forgetWatches() }
             let watching = !watches.isEmpty

@@ -36,18 +36,7 @@ package func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// Calls `body` with stable raw buffers for `keys`, valid until it returns (what `run(database:keys:)` needs).
 package func withKeyBytes<R>(_ keys: [[UInt8]], _ body: ([KeyBytes]) throws -> R) rethrows -> R {
-    let storage = UnsafeMutableRawPointer.allocate(byteCount: max(keys.reduce(0) { $0 + $1.count }, 1), alignment: 8)
-    defer { storage.deallocate() }
-    var stable: [KeyBytes] = []
-    var offset = 0
-    for key in keys {
-        key.withUnsafeBytes { bytes in
-            if !bytes.isEmpty { (storage + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-            stable.append(KeyBytes(start: storage + offset, count: bytes.count))
-        }
-        offset += key.count
-    }
-    return try body(stable)
+    try withStableKeys(keys, body)
 }
 
 extension Transaction {
