@@ -48,6 +48,36 @@ package final class CommandStatistics: @unchecked Sendable {
     package let slowLog: SlowLog
     /// Error replies by code (errorstats).
     let errorCodes = Locked<[String: UInt64]>([:])
+    /// While a caller runs a batch of commands back to back (`startBatch` ... `endBatch`), when the last command
+    /// timed ended, or 0. The next command's time starts there, so that a batch costs about one clock read per
+    /// command instead of two. A command that is not timed (rejected, queued) leaves it 0, so that the next one
+    /// reads the clock. Owner loop only.
+    private var lastEnd: UInt64 = 0
+    private var chaining = false
+    /// Starts a batch: the commands that follow are timed from the previous one's end.
+    package func startBatch() {
+        self.chaining = true
+        self.lastEnd = 0
+    }
+
+    /// Ends the batch `startBatch` began.
+    package func endBatch() {
+        self.chaining = false
+        self.lastEnd = 0
+    }
+
+    /// The previous command's end if this one can start there, else 0; either way the mark is used up.
+    @inline(__always) package func takeLastEnd() -> UInt64 {
+        let end = self.lastEnd
+        self.lastEnd = 0
+        return end
+    }
+
+    /// Marks `ended` as the start of the next command of the batch, if there is one.
+    @inline(__always) package func markEnd(_ ended: UInt64) {
+        if self.chaining { self.lastEnd = ended }
+    }
+
     /// True while EXEC's commands run (owner loop only).
     private var deferring = false
     /// What EXEC's commands counted in the current attempt (owner loop only).

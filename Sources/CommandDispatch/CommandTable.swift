@@ -108,7 +108,8 @@ package struct CommandTable: Sendable {
     /// With `statistics`, it also counts the command for INFO commandstats (a call with its time, a rejection before
     /// it ran, or a failure it answered with an error), every error reply by its code (errorstats), and offers the
     /// command to the slow log. This is the one place every command passes, so the counting costs two monotonic clock
-    /// reads, a few plain stores to this loop's counters and one comparison with the slow log's threshold.
+    /// reads (about one in a batch: see `CommandStatistics.startBatch`), a few plain stores to this loop's counters and one
+    /// comparison with the slow log's threshold.
     ///
     /// - Parameters:
     ///   - arguments: the command name first; never empty.
@@ -127,6 +128,7 @@ package struct CommandTable: Sendable {
         server: (any ServerContext)? = nil,
         statistics: CommandStatistics? = nil
     ) {
+        let chained = statistics?.takeLastEnd() ?? 0
         reply.protocolVersion = session.protocolVersion
         guard let spec = found ?? self.spec(for: arguments[0]) else {
             let name = String(buffer: arguments[0])
@@ -185,7 +187,8 @@ package struct CommandTable: Sendable {
         }
         session.commandsProcessed += 1
         session.lastCommand = spec.name
-        let started = statistics == nil ? 0 : MonotonicClock.nanoseconds()
+        // In a batch, the previous command's end is this one's start (see `CommandStatistics.startBatch`).
+        let started: UInt64 = statistics == nil ? 0 : chained != 0 ? chained : MonotonicClock.nanoseconds()
         var failure: String? = nil
         withUnsafeMutablePointer(to: &session) { session in
             // The context borrows the session in place: no copy, no reference counting.
@@ -204,7 +207,9 @@ package struct CommandTable: Sendable {
         }
         reply.protocolVersion = session.protocolVersion
         if let statistics {
-            let elapsed = MonotonicClock.nanoseconds() &- started
+            let ended = MonotonicClock.nanoseconds()
+            let elapsed = ended &- started
+            statistics.markEnd(ended)
             statistics.countCall(slot: slot, nanoseconds: elapsed, error: failure)
             if elapsed >= statistics.slowLog.thresholdNanoseconds {
                 statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: session)

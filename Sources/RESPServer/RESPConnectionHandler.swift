@@ -102,6 +102,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                     worker: self.worker
                 )
             }
+            statistics.startBatch()
             for index in 0..<count where !self.closing {
                 self.table.execute(
                     self.batch[index],
@@ -114,6 +115,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 )
                 if self.session.closeAfterReply { self.closing = true }
             }
+            statistics.endBatch()
             // Drop the arguments (slices of `pending`) so that compacting `pending` copies nothing.
             for index in 0..<count {
                 self.batch[index].removeAll(keepingCapacity: true)

@@ -153,6 +153,36 @@ struct ObservabilityTests {
         #expect(try self.integerField(c, "stats", "total_error_replies") == 7)
     }
 
+    @Test("commandstats times a command from its own start, not from the end of an earlier read's commands")
+    func commandTimeStartsWithTheCommand() throws {
+        // Commands run back to back in a batch are timed from one clock read to the next; a command in a later
+        // read must not count the pause since the last batch (nor a refused or queued command's end).
+        let server = try TestServer()
+        let c = try server.client()
+        try c.send(raw: "NOSUCH\r\nSET a 1\r\nMULTI\r\nSET b 2\r\nEXEC\r\nGET a\r\n")
+        guard case .error = try c.read() else {
+            Issue.record("unknown command answered")
+            return
+        }
+        #expect(try c.read() == .ok)
+        #expect(try c.read() == .ok)
+        #expect(try c.read() == .simple("QUEUED"))
+        #expect(try c.read() == .array([.ok]))
+        #expect(try c.read() == .bulk("1"))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try c.call("GET", "b") == .bulk("2"))
+        try c.send(raw: "MULTI\r\nSET c 3\r\n")
+        #expect(try c.read() == .ok)
+        #expect(try c.read() == .simple("QUEUED"))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try c.call("EXEC") == .array([.ok]))
+        // Two GETs and one EXEC, each well under the 300 ms pause before it.
+        let get = try #require(try self.commandStats(c, "get"))
+        #expect(get["calls"] == 2 && get["usec"]! < 250_000)
+        let exec = try #require(try self.commandStats(c, "exec"))
+        #expect(exec["calls"] == 2 && exec["usec"]! < 250_000)
+    }
+
     @Test("EXEC counts each queued command once, and a discarded EXEC counts none")
     func execCountsOnce() throws {
         let server = try TestServer(ioThreads: 4)

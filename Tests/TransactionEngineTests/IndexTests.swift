@@ -53,6 +53,49 @@ struct IndexTests {
         #expect(shard.table.capacity >= 200)
     }
 
+    @Test("keys of every length up to 24 bytes that differ in one byte, with the same hash, are told apart")
+    func oneByteDifferences() {
+        // Cell.keyEquals compares keys of 4 to 16 bytes as two overlapping words: a difference in any byte, in
+        // either word or in their overlap, must still tell two keys apart.
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        worker.pin()
+        defer { worker.unpin() }
+        for length in 0...24 {
+            let hash: UInt64 = 0x5eed_0000_0000_0000 | UInt64(length)
+            let shard = engine.databases[0].shard(for: hash)
+            let base = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            var keys = [base]
+            for position in 0..<length {
+                var variant = base
+                variant[position] ^= 0x80
+                keys.append(variant)
+            }
+            var cells: [Cell] = []
+            for key in keys {
+                let (cell, inserted, _) = key.withUnsafeBytes {
+                    shard.findOrInsert($0, hash: hash, word: CellWord.absentBit, worker: worker)
+                }
+                #expect(inserted, "length \(length)")
+                cells.append(cell)
+            }
+            for (index, key) in keys.enumerated() {
+                #expect(key.withUnsafeBytes { shard.find($0, hash: hash) } == cells[index], "length \(length)")
+                #expect(cells[index].keyEquals(cells[index].key))
+                for other in keys.indices where other != index {
+                    #expect(!key.withUnsafeBytes { cells[other].keyEquals($0) })
+                }
+            }
+            // A prefix or an extension of a key is another key.
+            if length > 0 {
+                let shorter = Array(base.dropLast())
+                #expect(!shorter.withUnsafeBytes { cells[0].keyEquals($0) })
+            }
+            let longer = base + [0]
+            #expect(!longer.withUnsafeBytes { cells[0].keyEquals($0) })
+        }
+    }
+
     @Test("a shard grows alone while other threads look keys up")
     func growthUnderConcurrentLookups() {
         let engine = TransactionEngine(configuration: testConfiguration())

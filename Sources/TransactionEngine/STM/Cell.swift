@@ -109,11 +109,28 @@ package struct Cell: Hashable, @unchecked Sendable {
         )
     }
 
+    /// True when the cell's key is `other`. Keys of up to 16 bytes (most keys) are compared as two overlapping
+    /// words each, without a call to `memcmp`.
     @inline(__always) package func keyEquals(_ other: UnsafeRawBufferPointer) -> Bool {
         let mine = self.key
-        guard mine.count == other.count else { return false }
-        if mine.count == 0 { return true }
-        return memcmp(mine.baseAddress!, other.baseAddress!, mine.count) == 0
+        let count = mine.count
+        guard count == other.count else { return false }
+        guard count > 0 else { return true }
+        let a = mine.baseAddress!
+        let b = other.baseAddress!
+        if count >= 8 && count <= 16 {
+            let tail = count - 8
+            return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+                && a.loadUnaligned(fromByteOffset: tail, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: tail, as: UInt64.self)
+        }
+        if count >= 4 && count < 8 {
+            let tail = count - 4
+            return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+                && a.loadUnaligned(fromByteOffset: tail, as: UInt32.self)
+                    == b.loadUnaligned(fromByteOffset: tail, as: UInt32.self)
+        }
+        return memcmp(a, b, count) == 0
     }
 
     @inline(__always) package func loadWord() -> UInt64 {

@@ -308,9 +308,22 @@ extension Worker {
     /// that no key read as missing has been inserted since.
     func validateReads() -> Bool {
         if self.doomed { return false }
-        for entry in self.writeSet where !entry.locked {
-            if entry.cell.loadWord() != entry.baseWord { return false }
+        for index in self.writeSet.indices where !self.writeSet[index].locked {
+            if self.writeSet[index].cell.loadWord() != self.writeSet[index].baseWord { return false }
         }
+        // Each loop is guarded: iterating a property copies the array (a reference count), even an empty one.
+        if !self.readSet.isEmpty {
+            guard self.validateReadSet() else { return false }
+        }
+        if !self.missSet.isEmpty {
+            for miss in self.missSet where miss.shard.version != miss.version {
+                return false
+            }
+        }
+        return true
+    }
+
+    private func validateReadSet() -> Bool {
         for entry in self.readSet {
             let word = entry.cell.loadWord()
             if word == entry.word { continue }
@@ -319,9 +332,6 @@ extension Worker {
             {
                 continue
             }
-            return false
-        }
-        for miss in self.missSet where miss.shard.version != miss.version {
             return false
         }
         return true
@@ -373,9 +383,9 @@ extension Worker {
                 value.deallocate()
             }
         }
-        self.writeSet.removeAll(keepingCapacity: true)
+        if !self.writeSet.isEmpty { self.writeSet.removeAll(keepingCapacity: true) }
         if !self.writeIndex.isEmpty { self.writeIndex.removeAll(keepingCapacity: true) }
-        self.readSet.removeAll(keepingCapacity: true)
-        self.missSet.removeAll(keepingCapacity: true)
+        if !self.readSet.isEmpty { self.readSet.removeAll(keepingCapacity: true) }
+        if !self.missSet.isEmpty { self.missSet.removeAll(keepingCapacity: true) }
     }
 }

@@ -192,9 +192,10 @@ extension Worker {
     }
 
     private func beginAttempt() {
-        self.readSet.removeAll(keepingCapacity: true)
-        self.missSet.removeAll(keepingCapacity: true)
-        self.writeSet.removeAll(keepingCapacity: true)
+        // Emptying an array costs a call and a uniqueness check even when it is already empty, as these mostly are.
+        if !self.readSet.isEmpty { self.readSet.removeAll(keepingCapacity: true) }
+        if !self.missSet.isEmpty { self.missSet.removeAll(keepingCapacity: true) }
+        if !self.writeSet.isEmpty { self.writeSet.removeAll(keepingCapacity: true) }
         if !self.writeIndex.isEmpty { self.writeIndex.removeAll(keepingCapacity: true) }
         self.record.truncate(to: self.recordBase)
         self.now = -1
