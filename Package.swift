@@ -71,7 +71,7 @@ var package = Package(
         .target(
             name: "RESPServer",
             dependencies: [
-                "RESPCodec", "CommandDispatch", "TransactionEngine", "CommitLog",
+                "RESPCodec", "CommandDispatch", "TransactionEngine", "CommitLog", "CWeftSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

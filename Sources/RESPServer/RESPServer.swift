@@ -1,4 +1,5 @@
 import CommandDispatch
+import CWeftSupport
 import CommitLog
 import NIOCore
 import NIOPosix
@@ -24,7 +25,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         /// Addresses to listen on; one starting with `-` may fail to bind (Redis's `bind 127.0.0.1 -::1`).
         package var bind: [String] = ["127.0.0.1", "-::1"]
         package var port = 6379
-        /// Event loops; 0 means one per core.
+        /// Event loops; 0 means one per core this process may run on (`usableCoreCount`).
         package var ioThreads = 0
         package var limits = RESPLimits()
         package var maxClients = 10_000
@@ -94,11 +95,22 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     private let hasPassword: Atomic<Bool>
     private let protectedMode: Atomic<Bool>
 
+    /// The cores this process may run on: NIO's count (which honours a cgroup CPU quota or cpuset), but no more
+    /// than the CPUs in the calling thread's affinity mask, which a process inherits from `taskset`, systemd's
+    /// `CPUAffinity=` or `numactl`. A server pinned to fewer cores than the machine has then runs one event loop per
+    /// core it has, not several loops taking turns on each. (`nproc` counts the same way.)
+    package static func usableCoreCount() -> Int {
+        let counted = System.coreCount
+        // 0 when the mask cannot be read (more CPUs than its 1024 bits): then NIO's count stands.
+        let allowed = Int(weft_affinity_cpu_count())
+        return allowed > 0 ? min(counted, allowed) : counted
+    }
+
     package init(configuration: Configuration, engine: TransactionEngine, durability: Durability? = nil) {
         self.configuration = configuration
         self.engine = engine
         self.durability = durability
-        self.threads = configuration.ioThreads > 0 ? configuration.ioThreads : System.coreCount
+        self.threads = configuration.ioThreads > 0 ? configuration.ioThreads : RESPServer.usableCoreCount()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
         let slowLog = SlowLog(slowerThan: configuration.slowlogLogSlowerThan, maxLength: configuration.slowlogMaxLength)
         let statistics = ServerStatistics(loops: self.threads, slowLog: slowLog)

@@ -175,3 +175,37 @@ def test_sigterm_under_load_exits_zero_with_the_log_flushed(servers):  # noqa: F
     missing = [key for key, value in acknowledged.items() if c.get(key) != value]
     assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
     assert len(acknowledged) > 100
+
+
+def io_threads_active(port):
+    info = client(port).info("server")
+    return int(info["io_threads_active"])
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_io_threads_default_is_the_cores_the_process_may_use(tmp_path, pinned):
+    # Without io-threads, one event loop per core the process may run on: started under a one-CPU affinity mask
+    # (taskset, systemd's CPUAffinity=), it runs one loop, not one per core of the machine taking turns on that CPU.
+    cpus = sorted(os.sched_getaffinity(0))
+    mask = {cpus[-1]} if pinned else set(cpus)
+    port = free_port()
+    process = subprocess.Popen(
+        [SERVER_BINARY, "--port", str(port), "--bind", "127.0.0.1", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=lambda: os.sched_setaffinity(0, mask))
+    try:
+        deadline = time.time() + 30
+        while True:
+            assert process.poll() is None, process.stdout.read().decode()
+            try:
+                loops = io_threads_active(port)
+                break
+            except redis.exceptions.ConnectionError:
+                assert time.time() < deadline, "weft-server did not listen"
+                time.sleep(0.05)
+        if pinned:
+            assert loops == 1
+        else:
+            # At most one per allowed CPU (a cgroup CPU quota may allow fewer), and at least one.
+            assert 1 <= loops <= len(cpus)
+    finally:
+        stop(process)
