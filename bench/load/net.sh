@@ -8,25 +8,40 @@
 # few cores the client competes with the server for them, and ops/s then says as much about the scheduler as about
 # the server; the CPU each server spends per request is the steadier figure.
 #
+# A second set of lines, `net.pinned.<test>.*`, comes from a second pair of servers with the cores split: the
+# client runs on the first CPU this script may use, both servers on the others, and Weft with its default
+# io-threads, which counts the CPUs it may run on (so one loop on a two-core machine). Both servers then get the same
+# cores and the client never competes with them. Skipped on one core.
+#
 #   bench/load/net.sh WEFT_SERVER_BINARY
 set -euo pipefail
 weft="$1"
 rounds="${WEFT_BENCH_ROUNDS:-5}"
 threads="${WEFT_BENCH_IO_THREADS:-$(nproc)}"
-weft_port=17379
-redis_port=17380
 
-"$weft" --port "$weft_port" --bind 127.0.0.1 --io-threads "$threads" --appendonly no >/dev/null 2>&1 &
-weft_pid=$!
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null 2>&1 &
-redis_pid=$!
-trap 'kill $weft_pid $redis_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for port in $weft_port $redis_port; do
+# The CPUs this script may use: the first for the pinned client, the rest for the pinned servers.
+read -r client_cpu server_cpus < <(python3 -c '
+import os
+cpus = sorted(os.sched_getaffinity(0))
+print(cpus[0], ",".join(map(str, cpus[1:])) or "-")')
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+
+# start PORT COMMAND...: starts a server, waits for its PING; sets `started` to its PID.
+start() {
+    local port="$1"
+    shift
+    "$@" >/dev/null 2>&1 &
+    started=$!
+    pids+=("$started")
     for _ in $(seq 100); do
-        redis-cli -p "$port" ping >/dev/null 2>&1 && break
+        redis-cli -p "$port" ping >/dev/null 2>&1 && return
         sleep 0.1
     done
-done
+    echo "net.sh: the server on port $port did not answer" >&2
+    exit 1
+}
 
 ticks_per_second=$(getconf CLK_TCK)
 
@@ -43,7 +58,7 @@ run() {
     local requests before after rate
     requests=$(printf '%s\n' "$@" | awk 'previous == "-n" { print } { previous = $0 }')
     before=$(cpu_ticks "$pid")
-    rate=$(redis-benchmark -p "$port" --csv "$@" 2>/dev/null | awk -F'"' 'NR == 2 { print $4 }')
+    rate=$("${client[@]}" redis-benchmark -p "$port" --csv "$@" 2>/dev/null | awk -F'"' 'NR == 2 { print $4 }')
     after=$(cpu_ticks "$pid")
     awk -v r="$rate" -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$requests" \
         'BEGIN { printf "%s %.3f\n", r, t * 1000000 / hz / n }'
@@ -91,8 +106,37 @@ measure() {
     }'
 }
 
-measure set.c50.p1 -t set -c 50 -P 1 -n 100000 -r 100000
-measure get.c50.p1 -t get -c 50 -P 1 -n 100000 -r 100000
-measure set.c50.p16 -t set -c 50 -P 16 -n 1000000 -r 100000
-measure get.c50.p16 -t get -c 50 -P 16 -n 1000000 -r 100000
-measure mset.c50.p1 -t mset -c 50 -P 1 -n 100000 -r 100000
+# suite PREFIX: every test against the servers in weft_port/weft_pid and redis_port/redis_pid.
+suite() {
+    local prefix="$1"
+    measure "${prefix}set.c50.p1" -t set -c 50 -P 1 -n 100000 -r 100000
+    measure "${prefix}get.c50.p1" -t get -c 50 -P 1 -n 100000 -r 100000
+    measure "${prefix}set.c50.p16" -t set -c 50 -P 16 -n 1000000 -r 100000
+    measure "${prefix}get.c50.p16" -t get -c 50 -P 16 -n 1000000 -r 100000
+    measure "${prefix}mset.c50.p1" -t mset -c 50 -P 1 -n 100000 -r 100000
+}
+
+# The cores shared: nothing pinned, Weft with `threads` event loops.
+weft_port=17379
+redis_port=17380
+start "$weft_port" "$weft" --port "$weft_port" --bind 127.0.0.1 --io-threads "$threads" --appendonly no
+weft_pid=$started
+start "$redis_port" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no
+redis_pid=$started
+client=()
+suite ""
+kill "$weft_pid" "$redis_pid"
+wait "$weft_pid" "$redis_pid" 2>/dev/null || true
+
+# The cores split: the client on one, each server (in turn) on the others.
+if [ "$server_cpus" != "-" ]; then
+    start "$weft_port" taskset -c "$server_cpus" "$weft" --port "$weft_port" --bind 127.0.0.1 --appendonly no
+    weft_pid=$started
+    start "$redis_port" taskset -c "$server_cpus" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" \
+        --appendonly no --daemonize no
+    redis_pid=$started
+    client=(taskset -c "$client_cpu")
+    suite "pinned."
+    echo "# net.pinned: client on CPU $client_cpu, servers on CPUs $server_cpus, Weft with" \
+        "$(redis-cli -p "$weft_port" info server | tr -d '\r' | awk -F: '$1 == "io_threads_active" { print $2 }') event loops"
+fi
