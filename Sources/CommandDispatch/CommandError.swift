@@ -32,12 +32,19 @@ package struct CommandError: Error, Equatable, Sendable {
         CommandError("invalid expire time in '\(name.lowercased())' command")
     }
 
-    /// Redis's text for an unknown command: the name and up to the first arguments, each cut to 128 bytes.
-    package static func unknownCommand(_ name: String, arguments: [String]) -> CommandError {
-        var text = "unknown command '\(String(name.prefix(128)))', with args beginning with: "
+    /// Redis's text for an unknown command: the name cut to 128 bytes, then arguments quoted one by one while the
+    /// list is shorter than 128 bytes, the last one cut to what is left of the 128 (`processCommand`).
+    package static func unknownCommand(_ name: [UInt8], arguments: some Sequence<[UInt8]>) -> CommandError {
+        var list: [UInt8] = []
         for argument in arguments {
-            text += "'\(String(argument.prefix(128)))' "
+            guard list.count < 128 else { break }
+            let room = 128 - list.count
+            list.append(UInt8(ascii: "'"))
+            list += argument.prefix(room)
+            list += Array("' ".utf8)
         }
+        let text = "unknown command '\(String(decoding: name.prefix(128), as: UTF8.self))', with args beginning with: "
+            + String(decoding: list, as: UTF8.self)
         return CommandError(text)
     }
 }

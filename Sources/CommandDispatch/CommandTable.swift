@@ -131,10 +131,12 @@ package struct CommandTable: Sendable {
         let chained = statistics?.takeLastEnd() ?? 0
         reply.protocolVersion = session.protocolVersion
         guard let spec = found ?? self.spec(for: arguments[0]) else {
-            let name = String(buffer: arguments[0])
-            let shown = arguments.dropFirst().prefix(64).map { String(buffer: $0) }
+            let error = CommandError.unknownCommand(
+                Array(buffer: arguments[0]),
+                arguments: arguments.dropFirst().lazy.map { Array(buffer: $0) }
+            )
             CommandTable.reject(
-                CommandError.unknownCommand(name, arguments: Array(shown)).replyText,
+                error.replyText,
                 slot: -1,
                 &session,
                 &reply,
@@ -144,7 +146,8 @@ package struct CommandTable: Sendable {
         }
         var slot = spec.statisticsSlot
         guard spec.accepts(argumentCount: arguments.count) else {
-            CommandTable.reject(CommandError.wrongArity(spec.name).replyText, slot: slot, &session, &reply, statistics)
+            let text = CommandError.wrongArity(spec.name).replyText
+            CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
             return
         }
         if let subcommands = spec.subcommands, arguments.count >= 2 {
@@ -163,21 +166,13 @@ package struct CommandTable: Sendable {
             }
         }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
-            CommandTable.reject("NOAUTH Authentication required.", slot: slot, &session, &reply, statistics)
+            let text = "NOAUTH Authentication required."
+            CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
             return
         }
         // Commands inside EXEC were checked when EXEC itself was.
         if transaction == nil, exclusive == nil, let server, let refusal = server.refusal(for: spec, session: session) {
-            reply.error(refusal)
-            statistics?.countRejection(slot: slot, error: refusal)
-            if spec.name == "exec" {
-                TransactionCommands.releaseWatches(&session, worker: worker)
-                session.inMulti = false
-                session.multiFailed = false
-                session.queued.removeAll()
-            } else if session.inMulti {
-                session.multiFailed = true
-            }
+            CommandTable.reject(refusal, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
             return
         }
         if session.inMulti && !spec.flags.contains(.noQueue) {
@@ -253,14 +248,31 @@ package struct CommandTable: Sendable {
         }
     }
 
-    /// Answers a command refused before it ran (unknown, wrong arity, NOAUTH) and counts the refusal.
+    /// Answers a command refused before it ran (unknown, wrong arity, NOAUTH, a refused write) and counts the
+    /// refusal. Inside MULTI the transaction is marked failed.
+    ///
+    /// A refused EXEC, in or out of MULTI, is Redis's `execCommandAbort`: the transaction and the watches are
+    /// discarded and the reply is `EXECABORT Transaction discarded because of: ` and the error (without `ERR `).
     private static func reject(
         _ text: String,
+        spec: CommandSpec? = nil,
         slot: Int,
         _ session: inout ClientSession,
         _ reply: inout RESPReplyWriter,
-        _ statistics: CommandStatistics?
+        _ statistics: CommandStatistics?,
+        worker: Worker? = nil
     ) {
+        if let spec, spec.name == "exec", let worker {
+            TransactionCommands.releaseWatches(&session, worker: worker)
+            session.inMulti = false
+            session.multiFailed = false
+            session.queued.removeAll()
+            let reason = text.hasPrefix("ERR ") ? String(text.dropFirst(4)) : text
+            let abort = "EXECABORT Transaction discarded because of: \(reason)"
+            reply.error(abort)
+            statistics?.countRejection(slot: slot, error: abort)
+            return
+        }
         reply.error(text)
         statistics?.countRejection(slot: slot, error: text)
         if session.inMulti { session.multiFailed = true }

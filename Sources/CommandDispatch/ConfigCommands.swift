@@ -13,10 +13,10 @@ enum ConfigCommands {
             let count = context.arguments.count
             if context.argument(1, is: "GET") {
                 guard count >= 3 else { throw .wrongArity("config|get") }
-                let patterns = (2..<count).map { Array(context.arguments[$0].readableBytesView) }
-                let matching = server.configurationValues().filter { entry in
-                    patterns.contains { Glob.matches($0, Array(entry.name.utf8), ignoringCase: true) }
-                }
+                let matching = ConfigCommands.matching(
+                    (2..<count).map { Array(context.arguments[$0].readableBytesView) },
+                    in: server.configurationValues()
+                )
                 reply.mapHeader(matching.count)
                 for entry in matching {
                     reply.bulk(entry.name)
@@ -40,4 +40,32 @@ enum ConfigCommands {
             }
         }
     ]
+
+    /// CONFIG GET's answer, as Redis's `configGetCommand` builds it: a pattern without `*`, `?` or `[` names one
+    /// directive (in any case) and the reply repeats it as the client typed it; a glob adds every directive it
+    /// matches, under its own name. A directive appears once, however many patterns name it.
+    static func matching(
+        _ patterns: [[UInt8]],
+        in entries: [(name: String, value: String)]
+    ) -> [(name: String, value: String)] {
+        var found: [(name: String, value: String)] = []
+        var seen = Set<String>()
+        for pattern in patterns {
+            if !pattern.contains(where: { "*?[".utf8.contains($0) }) {
+                let typed = String(decoding: pattern, as: UTF8.self)
+                let name = typed.lowercased()
+                if let entry = entries.first(where: { $0.name == name }), seen.insert(name).inserted {
+                    found.append((typed, entry.value))
+                }
+                continue
+            }
+            for entry in entries where !seen.contains(entry.name) {
+                if Glob.matches(pattern, Array(entry.name.utf8), ignoringCase: true) {
+                    seen.insert(entry.name)
+                    found.append(entry)
+                }
+            }
+        }
+        return found
+    }
 }

@@ -21,7 +21,7 @@ package enum ConnectionCommands {
             reply.bulk(context.arguments[1])
         },
         CommandSpec("select", arity: 2, flags: [.fast]) { context, reply throws(CommandError) in
-            let index = try context.integer(1)
+            let index = Int64(try KeyspaceCommands.int32(context, 1))
             guard index >= 0 && index < Int64(context.worker.databaseCount) else { throw .databaseOutOfRange }
             context.session.database = Int(index)
             context.transaction?.select(database: Int(index))

@@ -280,14 +280,20 @@ extension KeyspaceCommands {
         }
     }
 
-    /// OBJECT ENCODING of a value: a string is `int` when it is a Redis integer of at most 20 characters, `embstr`
-    /// up to 44 bytes, else `raw` (Redis's `tryObjectEncoding`).
+    /// OBJECT ENCODING of a value: a string made from its content is `int` when it is a Redis integer of at most 20
+    /// characters, `embstr` up to 44 bytes, else `raw` (Redis's `tryObjectEncoding`); one built in place (APPEND,
+    /// SETRANGE) is `raw`, and one formatted as text (INCRBYFLOAT) is `embstr` or `raw` by length.
     static func encoding(_ value: Value) -> String {
         switch value.kind {
         case .string:
             let bytes = value.bytes
-            if bytes.count <= 20 && RedisInteger.parse(bytes) != nil { return "int" }
-            return bytes.count <= 44 ? "embstr" : "raw"
+            switch value.encoding {
+            case .raw: return "raw"
+            case .text: return bytes.count <= 44 ? "embstr" : "raw"
+            case .fromContent:
+                if bytes.count <= 20 && RedisInteger.parse(bytes) != nil { return "int" }
+                return bytes.count <= 44 ? "embstr" : "raw"
+            }
         }
     }
 
@@ -417,7 +423,12 @@ extension KeyspaceCommands {
             tx.select(database: target)
             defer { tx.select(database: source) }
             if !replace && tx.exists(keys[1]) { return false }
-            tx.setString(keys[1], entry.value.bytes, expiry: KeyspaceCommands.carried(entry))
+            tx.setString(
+                keys[1],
+                entry.value.bytes,
+                expiry: KeyspaceCommands.carried(entry),
+                encoding: entry.value.encoding
+            )
             return true
         }
     }

@@ -95,7 +95,9 @@ enum StringCommands {
                         return .failure(StringCommands.stringTooLong)
                     }
                     let total = current.count + suffix.count
-                    tx.setString(key, count: total, expiry: .keep) { out in
+                    // Redis appends to an existing string in place, which makes it raw.
+                    let encoding: StringEncoding = entry == nil ? .fromContent : .raw
+                    tx.setString(key, count: total, expiry: .keep, encoding: encoding) { out in
                         if !current.isEmpty {
                             out.baseAddress!.copyMemory(from: current.baseAddress!, byteCount: current.count)
                         }
@@ -378,7 +380,7 @@ enum StringCommands {
             let sum = current + increment
             guard sum.isFinite else { return .failure(CommandError("increment would produce NaN or Infinity")) }
             let text = RedisFloat.format(sum)
-            text.withUnsafeBytes { tx.setString(key, $0, expiry: .keep) }
+            text.withUnsafeBytes { tx.setString(key, $0, expiry: .keep, encoding: .text) }
             return .success(text)
         }
         let text = try result.get()
@@ -431,7 +433,7 @@ enum StringCommands {
                 }
                 let start = Int(offset)
                 let total = max(current.count, end)
-                tx.setString(key, count: total, expiry: .keep) { out in
+                tx.setString(key, count: total, expiry: .keep, encoding: .raw) { out in
                     let base = out.baseAddress!
                     if !current.isEmpty { base.copyMemory(from: current.baseAddress!, byteCount: current.count) }
                     if start > current.count {

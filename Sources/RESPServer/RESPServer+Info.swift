@@ -130,7 +130,7 @@ extension RESPServer {
             ("sync_full", "0"),
             ("sync_partial_ok", "0"),
             ("sync_partial_err", "0"),
-            ("expired_keys", String(self.statistics.expiredKeys.load(ordering: .relaxed))),
+            ("expired_keys", String(self.expiredKeys)),
             ("expired_stale_perc", "0.00"),
             ("expired_time_cap_reached_count", "0"),
             ("expire_cycle_cpu_milliseconds", "0"),
@@ -255,7 +255,14 @@ extension RESPServer {
 
     /// CONFIG RESETSTAT: commandstats, errorstats and the stats counters (Redis's resetServerStats,
     /// resetCommandTableStats and resetErrorTableStats), and the log's rewrite counters. The slow log stays.
+    /// Expired keys removed since the start or the last CONFIG RESETSTAT: by the sweep, and by reads.
+    private var expiredKeys: Int {
+        let onAccess = self.engine.expiredOnAccess &- self.expiredOnAccessAtReset.load(ordering: .relaxed)
+        return self.statistics.expiredKeys.load(ordering: .relaxed) + Int(truncatingIfNeeded: onAccess)
+    }
+
     package func resetStatistics() {
+        self.expiredOnAccessAtReset.store(self.engine.expiredOnAccess, ordering: .relaxed)
         self.statistics.reset()
         self.durability?.resetStatistics()
     }

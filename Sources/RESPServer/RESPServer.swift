@@ -59,7 +59,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     package static let weftVersion = "0.1.0"
 
     package let configuration: Configuration
-    private let engine: TransactionEngine
+    let engine: TransactionEngine
+    /// The engine's count of keys expired on access at the last CONFIG RESETSTAT.
+    let expiredOnAccessAtReset = Atomic<UInt64>(0)
     /// The commit log's side of the server; nil when the server runs without one (tests).
     package let durability: Durability?
     private let group: MultiThreadedEventLoopGroup

@@ -191,6 +191,9 @@ package final class TransactionEngine: @unchecked Sendable {
         return freed
     }
 
+    /// Expired keys that reads have removed, over all workers (INFO's `expired_keys` adds the sweep's).
+    package var expiredOnAccess: UInt64 { self.slots.sum().expiredOnAccess }
+
     /// Engine-wide counters, summed over the workers' slots (key counts come from `Worker.statistics()`).
     func slotStatistics() -> EngineStatistics {
         var stats = self.slots.sum()

@@ -255,6 +255,21 @@ struct ObservabilityTests {
         #expect(expired == 5)
     }
 
+    @Test("a read removes the expired keys it finds: DBSIZE drops at once, expired_keys counts them, RESETSTAT zeroes")
+    func expiredOnAccess() throws {
+        let server = try TestServer()
+        let c = try server.client()
+        // 200 keys over 256 shards: the sweep (16 shards per 100 ms) reaches only a few before the reads do.
+        let keys = (0..<200).map { "lazy\($0)" }
+        for key in keys { #expect(try c.call("SET", key, "v", "PX", "20") == .ok) }
+        usleep(60_000)
+        #expect(try c.call(bytes: (["EXISTS"] + keys).map { Array($0.utf8) }) == .integer(0))
+        #expect(try c.call("DBSIZE") == .integer(0))
+        #expect(try self.integerField(c, "stats", "expired_keys") == 200)
+        #expect(try c.call("CONFIG", "RESETSTAT") == .ok)
+        #expect(try self.integerField(c, "stats", "expired_keys") == 0)
+    }
+
     @Test("SLOWLOG GET, LEN, RESET and HELP; entries shortened as Redis shortens them; secrets redacted")
     func slowlog() throws {
         let server = try TestServer()

@@ -192,6 +192,54 @@ struct ExclusiveWatchExpiryTests {
         #expect(worker.getString("long") == "l")
     }
 
+    @Test("a read that finds a key expired removes it; a WATCH taken after the expiry survives the removal")
+    func expiryOnAccess() {
+        let clock = ManualClock()
+        let engine = TransactionEngine(configuration: testConfiguration(clock: clock))
+        let worker = engine.makeWorker()
+
+        func exec(_ token: WatchToken) -> Bool {
+            defer { worker.unwatch(token) }
+            return withKeyBytes([bytes("out")]) { keys in
+                worker.run(database: 0, keys: keys, watching: [token]) { tx in tx.set("out", "done") }
+            } != nil
+        }
+
+        for key in ["a", "b", "c"] {
+            worker.set(key, "1", expiry: .at(clock.nowMilliseconds() + 100))
+        }
+        worker.set("live", "x")
+        clock.advance(by: 200)
+        #expect(worker.keyCount(database: 0) == 4)  // expired, not yet removed
+        // The lock-free read (GET) removes the key it finds expired...
+        #expect(worker.getString("a") == nil)
+        #expect(worker.keyCount(database: 0) == 3)
+        // ...and so does a read inside a transaction.
+        #expect(worker.run(keys: [bytes("b")]) { tx in tx.getString("b") } == nil)
+        #expect(worker.keyCount(database: 0) == 2)
+        #expect(worker.expiresCount(database: 0) == 1)
+        #expect(worker.statistics().expiredOnAccess == 2)
+        // Watched after it expired, then removed by a read: no change, EXEC runs (Redis 7).
+        var token = worker.watch(bytes("c"))
+        #expect(worker.getString("c") == nil)
+        #expect(worker.keyCount(database: 0) == 1)
+        #expect(exec(token))
+        // Watched after it expired, then written: fails.
+        worker.set("e", "1", expiry: .at(clock.nowMilliseconds() + 100))
+        clock.advance(by: 200)
+        token = worker.watch(bytes("e"))
+        worker.set("e", "2")
+        #expect(!exec(token))
+        // Watched while live, then expired and removed by a read: fails.
+        worker.set("d", "1", expiry: .at(clock.nowMilliseconds() + 100))
+        token = worker.watch(bytes("d"))
+        clock.advance(by: 200)
+        #expect(worker.getString("d") == nil)
+        #expect(!exec(token))
+        #expect(worker.statistics().expiredOnAccess == 4)
+        #expect(worker.getString("live") == "x")
+    }
+
     @Test("replaced values, deleted keys and placeholders are reclaimed: memory returns to where it started")
     func reclamation() {
         let engine = TransactionEngine(configuration: testConfiguration())

@@ -9,13 +9,26 @@ import Darwin
 /// Only strings exist today. Hashes, lists, sets and sorted sets will be further kinds whose payload is a
 /// persistent structure owned by the value (released when the value is reclaimed), so the header already carries
 /// the kind.
-package enum ValueKind: UInt32, Sendable {
+package enum ValueKind: UInt8, Sendable {
     case string = 1
+}
+
+/// How a string value was made, which is what Redis's OBJECT ENCODING reports on: Redis keeps a string as an
+/// integer, an embedded string or a raw one depending on the command that wrote it, not only on its content.
+package enum StringEncoding: UInt8, Sendable {
+    /// Chosen from the content, as Redis's `tryObjectEncoding` does after SET and most writes: `int` for an
+    /// integer of at most 20 characters, `embstr` up to 44 bytes, else `raw`.
+    case fromContent = 0
+    /// Built in place (APPEND to an existing string, SETRANGE): always `raw`.
+    case raw = 1
+    /// Formatted as text (INCRBYFLOAT): `embstr` up to 44 bytes, else `raw`, never `int`.
+    case text = 2
 }
 
 /// The header of a value in raw memory; the payload follows it.
 package struct _ValueHeader {
     package var kind: ValueKind
+    package var encoding: StringEncoding
     /// Payload length in bytes (Redis caps a string at 512 MB).
     package var count: UInt32
 }
@@ -47,12 +60,13 @@ package struct Value: Hashable, @unchecked Sendable {
     /// Allocates an uninitialised string value of `count` bytes and lets `fill` write its payload.
     package static func makeString(
         count: Int,
+        encoding: StringEncoding = .fromContent,
         _ fill: (UnsafeMutableRawBufferPointer) throws -> Void
     ) rethrows -> Value {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: Value.allocationSize(count: count), alignment: 8)
         let header = raw.bindMemory(to: _ValueHeader.self, capacity: 1)
         precondition(count <= Int(UInt32.max), "value too large")
-        header.initialize(to: _ValueHeader(kind: .string, count: UInt32(count)))
+        header.initialize(to: _ValueHeader(kind: .string, encoding: encoding, count: UInt32(count)))
         let payload = UnsafeMutableRawBufferPointer(start: raw + MemoryLayout<_ValueHeader>.stride, count: count)
         do {
             try fill(payload)
@@ -64,8 +78,11 @@ package struct Value: Hashable, @unchecked Sendable {
     }
 
     /// Allocates a string value holding a copy of `bytes`.
-    package static func makeString(copying bytes: UnsafeRawBufferPointer) -> Value {
-        Value.makeString(count: bytes.count) { payload in
+    package static func makeString(
+        copying bytes: UnsafeRawBufferPointer,
+        encoding: StringEncoding = .fromContent
+    ) -> Value {
+        Value.makeString(count: bytes.count, encoding: encoding) { payload in
             if bytes.count > 0 {
                 payload.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
             }
@@ -78,6 +95,9 @@ package struct Value: Hashable, @unchecked Sendable {
     }
 
     @inline(__always) package var kind: ValueKind { self.pointer.pointee.kind }
+
+    /// How the string was made (see ``StringEncoding``).
+    @inline(__always) package var encoding: StringEncoding { self.pointer.pointee.encoding }
 
     /// The payload length in bytes.
     @inline(__always) package var count: Int { Int(self.pointer.pointee.count) }

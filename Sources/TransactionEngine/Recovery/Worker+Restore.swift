@@ -26,7 +26,7 @@ extension Worker {
             case .put:
                 let database = try self.restoredDatabase(try reader.varint(), offset: reader.offset)
                 let key = try reader.lengthPrefixedBytes()
-                guard let kind = ValueKind(rawValue: UInt32(try reader.byte())) else {
+                guard let kind = ValueKind(rawValue: try reader.byte()) else {
                     throw .unknownValueKind(offset: reader.offset - 1)
                 }
                 let value = try reader.lengthPrefixedBytes()

@@ -58,7 +58,7 @@ package enum Effect: Equatable, Sendable {
             case .put:
                 let database = try reader.varint()
                 let key = try reader.lengthPrefixed()
-                guard let kind = ValueKind(rawValue: UInt32(try reader.byte())) else {
+                guard let kind = ValueKind(rawValue: try reader.byte()) else {
                     throw .unknownValueKind(offset: reader.offset - 1)
                 }
                 let value = try reader.lengthPrefixed()
@@ -218,7 +218,7 @@ struct RecordBuffer {
         self.append(byte: Effect.Opcode.put.rawValue)
         self.append(varint: database)
         self.append(lengthPrefixed: key)
-        self.append(byte: UInt8(value.kind.rawValue))
+        self.append(byte: value.kind.rawValue)
         self.append(lengthPrefixed: value.bytes)
         self.append(int64: expiresAt)
     }

@@ -56,9 +56,14 @@ package struct Transaction {
         self.get(key) != nil
     }
 
-    /// Sets the key to a string holding a copy of `bytes`.
-    package func setString(_ key: KeyBytes, _ bytes: UnsafeRawBufferPointer, expiry: Expiry = .none) {
-        let value = Value.makeString(copying: bytes)
+    /// Sets the key to a string holding a copy of `bytes`; `encoding` says how the command made it.
+    package func setString(
+        _ key: KeyBytes,
+        _ bytes: UnsafeRawBufferPointer,
+        expiry: Expiry = .none,
+        encoding: StringEncoding = .fromContent
+    ) {
+        let value = Value.makeString(copying: bytes, encoding: encoding)
         self.worker.accountAllocation(value.allocatedBytes)
         self.worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry)
     }
@@ -68,9 +73,10 @@ package struct Transaction {
         _ key: KeyBytes,
         count: Int,
         expiry: Expiry = .none,
+        encoding: StringEncoding = .fromContent,
         _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) {
-        let value = Value.makeString(count: count, fill)
+        let value = Value.makeString(count: count, encoding: encoding, fill)
         self.worker.accountAllocation(value.allocatedBytes)
         self.worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry)
     }

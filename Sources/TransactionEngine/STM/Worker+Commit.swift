@@ -28,7 +28,10 @@ extension Worker {
             if CellWord.isDead(snapshot.word) { continue }
             self.readSet.append(ReadEntry(cell: cell, word: snapshot.word))
             if CellWord.isAbsent(snapshot.word) { return nil }
-            if snapshot.expiresAt != 0 && snapshot.expiresAt <= self.transactionNow() { return nil }
+            if snapshot.expiresAt != 0 && snapshot.expiresAt <= self.transactionNow() {
+                self.noteExpiredOnAccess(cell, database: self.databaseIndex)
+                return nil
+            }
             return Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt)
         }
     }
@@ -351,7 +354,9 @@ extension Worker {
                 }
                 word &= ~CellWord.lockBit
             }
-            let ignored = CellWord.waitersBit
+            // A value already expired when watched may since have been removed (on access or by the sweep),
+            // which keeps the TID: that is no change, as Redis 7 clears `wk->expired` when it deletes such a key.
+            let ignored = CellWord.waitersBit | (token.wasLive ? 0 : CellWord.absentBit)
             if word & ~ignored != token.word & ~ignored { return .changed }
             if token.wasLive {
                 let expiresAt = token.cell.expiresAtUnderLock

@@ -197,6 +197,8 @@ extension Worker {
         if !self.missSet.isEmpty { self.missSet.removeAll(keepingCapacity: true) }
         if !self.writeSet.isEmpty { self.writeSet.removeAll(keepingCapacity: true) }
         if !self.writeIndex.isEmpty { self.writeIndex.removeAll(keepingCapacity: true) }
+        // An earlier attempt's expired keys are met again by this one, if it still reads them.
+        if self.hasExpiredOnAccess { self.forgetExpiredOnAccess() }
         self.record.truncate(to: self.recordBase)
         self.now = -1
         self.holdsLocks = false

@@ -14,9 +14,10 @@ extension Worker {
     /// One step of the active expiry and clean-up sweep: visits the next `shards` shards of database `index`.
     ///
     /// Removes keys whose expiry has passed, and unlinks absent cells (deleted keys, placeholders) that no
-    /// transaction has touched for two epochs and nobody watches. A watched cell that expires is kept, made absent
-    /// with a new TID, so that its WATCH fails. Runs under each shard's lock in turn; never waits for a cell lock.
-    /// Call it from a timer; expired keys are also invisible to every read before the sweep reaches them.
+    /// transaction has touched for two epochs and nobody watches. A watched cell that expires is kept and made
+    /// absent (`expiredWord`), so that a WATCH taken while it was live fails. Runs under each shard's lock in turn;
+    /// never waits for a cell lock. Call it from a timer; expired keys are also invisible to every read before the
+    /// sweep reaches them, and a read removes the ones it finds (`removeExpiredOnAccess`).
     @discardableResult
     package func sweep(database index: Int, shards: Int = 16) -> SweepResult {
         precondition(self.pinDepth == 0, "sweep inside a transaction")
@@ -53,11 +54,7 @@ extension Worker {
                         cell.unlock(word: locked)
                         return
                     }
-                    if let value = Value(bits: cell.valueBitsUnderLock), !absent {
-                        cell.store(valueBits: 0, expiresAt: 0)
-                        database.adjustKeyCount(by: -1, stripe: self.slotIndex)
-                        database.adjustExpiresCount(by: -1, stripe: self.slotIndex)
-                        self.retire(.value(value))
+                    if !absent && self.removeExpiredValue(cell, database: database) {
                         result.expired += 1
                     }
                     let unwatched = cell.pointer.pointee.watchers.load(ordering: .sequentiallyConsistent) == 0
@@ -80,9 +77,7 @@ extension Worker {
                         // Nothing changed: an absent cell that stays keeps its word (a WATCH on it stays valid).
                         cell.unlock(word: locked)
                     } else {
-                        // The expired value was removed: a new TID, so that a WATCH on the key fails.
-                        let tid = max(CellWord.tid(locked) + 1, epoch << TransactionEngine.tidSequenceBits)
-                        cell.unlock(word: tid | CellWord.absentBit | (locked & CellWord.waitersBit))
+                        cell.unlock(word: Worker.expiredWord(locked))
                     }
                 }
             }
@@ -92,5 +87,69 @@ extension Worker {
             result.unlinked += unlinked.count
         }
         return result
+    }
+
+    /// Takes the expired value out of a cell the caller has locked: the value goes to reclamation and the key and
+    /// expiry counts drop. Returns false when the cell held no value. The caller unlocks with `expiredWord`.
+    @inline(__always) func removeExpiredValue(_ cell: Cell, database: Database) -> Bool {
+        guard let value = Value(bits: cell.valueBitsUnderLock) else { return false }
+        cell.store(valueBits: 0, expiresAt: 0)
+        database.adjustKeyCount(by: -1, stripe: self.slotIndex)
+        database.adjustExpiresCount(by: -1, stripe: self.slotIndex)
+        self.retire(.value(value))
+        return true
+    }
+
+    /// The word of a cell whose expired value is gone: absent, with the same TID and waiters bit.
+    ///
+    /// The changed word fails every reader and every WATCH that saw the value while it was live; a WATCH taken
+    /// when the value had already expired compares the word without the absent bit, so the removal is no change
+    /// to it (Redis 7: deleting an already expired key is no logical change).
+    @inline(__always) static func expiredWord(_ locked: UInt64) -> UInt64 {
+        (locked & ~CellWord.lockBit) | CellWord.absentBit
+    }
+
+    // MARK: Expiry on access
+
+    /// Records that a read found `cell`'s value expired; `unpin` removes it when the pin ends. (Each attempt of a
+    /// transaction starts the list again, so a re-run does not add the same cells twice.)
+    @inline(never) func noteExpiredOnAccess(_ cell: Cell, database: Int) {
+        self.expiredOnAccess.append((cell, database))
+        self.hasExpiredOnAccess = true
+    }
+
+    /// Empties the list of cells found expired; a list grown large by one command gives its memory back.
+    @inline(never) func forgetExpiredOnAccess() {
+        self.expiredOnAccess.removeAll(keepingCapacity: self.expiredOnAccess.count <= 1024)
+        self.hasExpiredOnAccess = false
+    }
+
+    /// Removes the values that reads in the ending pin found expired, as Redis's `expireIfNeeded` deletes a key a
+    /// command touched after its time. Called by `unpin` while the slot is still pinned. Never waits: a cell that
+    /// is locked, or no longer holds an expired value, is left to its writer or to the sweep.
+    @inline(never) func removeExpiredOnAccess() {
+        var found: [(cell: Cell, database: Int)] = []
+        swap(&found, &self.expiredOnAccess)
+        self.hasExpiredOnAccess = false
+        defer {
+            // Give the list's storage back for the next time (unless one command made it large).
+            found.removeAll(keepingCapacity: found.count <= 1024)
+            swap(&found, &self.expiredOnAccess)
+        }
+        let now = self.clock.nowMilliseconds()
+        var removed: UInt64 = 0
+        for (cell, index) in found {
+            guard let locked = cell.tryLock() else { continue }
+            let expiresAt = cell.expiresAtUnderLock
+            guard !CellWord.isDead(locked), !CellWord.isAbsent(locked), expiresAt != 0, expiresAt <= now,
+                self.removeExpiredValue(cell, database: self.database(at: index))
+            else {
+                cell.unlock(word: locked)
+                continue
+            }
+            cell.unlock(word: Worker.expiredWord(locked))
+            removed += 1
+        }
+        if removed > 0 { self.slot.pointee.expiredOnAccess.add(removed, ordering: .relaxed) }
     }
 }

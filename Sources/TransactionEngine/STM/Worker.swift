@@ -40,6 +40,11 @@ package final class Worker: @unchecked Sendable {
     /// The next shard the sweep visits, per database (one cursor for all would visit the same shards of each
     /// database forever when the housekeeper sweeps every database by the same number of shards).
     var sweepCursors: [Int] = []
+    /// Cells whose value a read in the current pin found expired, with their database: removed when the pin ends
+    /// (`removeExpiredOnAccess`), as Redis deletes an expired key the moment a command touches it.
+    var expiredOnAccess: [(cell: Cell, database: Int)] = []
+    /// True while `expiredOnAccess` is not empty (one load for `unpin` to test).
+    var hasExpiredOnAccess = false
 
     // The state of the running transaction, reused across transactions.
     var readSet: [ReadEntry] = []
@@ -149,6 +154,9 @@ package final class Worker: @unchecked Sendable {
         precondition(self.pinDepth > 0, "unpin without pin")
         self.pinDepth -= 1
         if self.pinDepth > 0 { return }
+        // Still pinned in the slot: the cells the reads found are not yet reclaimed, and no exclusive transaction
+        // (FLUSHDB, SWAPDB) can have moved them.
+        if self.hasExpiredOnAccess { self.removeExpiredOnAccess() }
         self.slot.pointee.state.store(0, ordering: .releasing)
         self.unpinsSinceCollect += 1
         if self.limbo.count >= 256 || (self.unpinsSinceCollect >= 1024 && !self.limbo.isEmpty) {
@@ -270,6 +278,7 @@ package final class Worker: @unchecked Sendable {
             if CellWord.isDead(snapshot.word) { continue }
             if CellWord.isAbsent(snapshot.word) { return nil }
             if snapshot.expiresAt != 0 && snapshot.expiresAt <= self.clock.nowMilliseconds() {
+                self.noteExpiredOnAccess(cell, database: index)
                 return nil
             }
             return Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt)

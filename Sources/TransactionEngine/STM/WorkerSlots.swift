@@ -15,6 +15,8 @@ package struct _WorkerSlot: ~Copyable {
     let fallbacks: Atomic<UInt64>
     let exclusiveRuns: Atomic<UInt64>
     let watchFailures: Atomic<UInt64>
+    /// Expired values removed because a read found them (the sweep's are counted by its caller).
+    let expiredOnAccess: Atomic<UInt64>
     /// Bytes allocated minus bytes freed by this worker.
     let memory: Atomic<Int>
     /// The worker's last TID, read by exclusive transactions to stamp theirs above every other.
@@ -43,6 +45,7 @@ struct WorkerSlots: @unchecked Sendable {
                     fallbacks: Atomic(0),
                     exclusiveRuns: Atomic(0),
                     watchFailures: Atomic(0),
+                    expiredOnAccess: Atomic(0),
                     memory: Atomic(0),
                     lastTID: Atomic(0)
                 )
@@ -137,6 +140,7 @@ struct WorkerSlots: @unchecked Sendable {
             stats.fallbacks += slot.pointee.fallbacks.load(ordering: .relaxed)
             stats.exclusiveRuns += slot.pointee.exclusiveRuns.load(ordering: .relaxed)
             stats.watchFailures += slot.pointee.watchFailures.load(ordering: .relaxed)
+            stats.expiredOnAccess += slot.pointee.expiredOnAccess.load(ordering: .relaxed)
             stats.usedMemory += slot.pointee.memory.load(ordering: .relaxed)
         }
         return stats
@@ -157,6 +161,8 @@ package struct EngineStatistics: Sendable, Equatable {
     package var exclusiveRuns: UInt64 = 0
     /// Transactions refused because a watched key changed.
     package var watchFailures: UInt64 = 0
+    /// Expired keys removed because a command read them (Redis's lazy expiry).
+    package var expiredOnAccess: UInt64 = 0
     /// Bytes allocated for cells, values and index tables, not yet freed.
     package var usedMemory: Int = 0
     /// Keys per database.
