@@ -33,6 +33,8 @@ package struct ClientSession: Sendable {
     package var commandsProcessed: Int = 0
     /// The last command's name (CLIENT LIST's cmd=).
     package var lastCommand = "NULL"
+    /// While EXEC runs its commands: how many it queued (CLIENT LIST shows the client still in MULTI, running EXEC).
+    package var runningExec = 0
 
     package init(id: Int64) {
         self.id = id

@@ -145,6 +145,7 @@ package struct CommandTable: Sendable {
             return
         }
         var slot = spec.statisticsSlot
+        var fullName = spec.name
         guard spec.accepts(argumentCount: arguments.count) else {
             let text = CommandError.wrongArity(spec.name).replyText
             CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
@@ -159,6 +160,7 @@ package struct CommandTable: Sendable {
                 return
             }
             slot = self.subcommandSlot(spec, name)
+            fullName = "\(spec.name)|\(name)"
             guard arity >= 0 ? arguments.count == arity : arguments.count >= -arity else {
                 let text = CommandError.wrongArity("\(spec.name)|\(name)").replyText
                 CommandTable.reject(text, slot: slot, &session, &reply, statistics)
@@ -181,7 +183,7 @@ package struct CommandTable: Sendable {
             return
         }
         session.commandsProcessed += 1
-        session.lastCommand = spec.name
+        session.lastCommand = fullName
         // In a batch, the previous command's end is this one's start (see `CommandStatistics.startBatch`).
         let started: UInt64 = statistics == nil ? 0 : chained != 0 ? chained : MonotonicClock.nanoseconds()
         var failure: String? = nil

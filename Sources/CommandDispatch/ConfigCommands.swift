@@ -23,10 +23,11 @@ enum ConfigCommands {
                     reply.bulk(entry.value)
                 }
             } else if context.argument(1, is: "SET") {
-                guard count >= 4 && count % 2 == 0 else { throw .wrongArity("config|set") }
-                for index in stride(from: 2, to: count, by: 2) {
-                    try server.setConfiguration(context.string(index), context.string(index + 1))
-                }
+                guard count >= 4 else { throw .wrongArity("config|set") }
+                guard count % 2 == 0 else { throw .syntax }
+                try server.setConfiguration(
+                    stride(from: 2, to: count, by: 2).map { (context.string($0), context.string($0 + 1)) }
+                )
                 reply.simple("OK")
             } else if context.argument(1, is: "REWRITE") {
                 try server.rewriteConfiguration()

@@ -147,6 +147,16 @@ package enum ConnectionCommands {
 
     /// CLIENT ID | SETNAME name | GETNAME | SETINFO LIB-NAME|LIB-VER value | LIST [ID id...] | INFO |
     /// KILL addr | KILL ID id [ADDR addr].
+    /// A client type of CLIENT LIST TYPE and CLIENT KILL TYPE (Redis's `getClientTypeByName`): true for `normal`,
+    /// the only kind of client Weft has; false for `master`, `replica`, `slave` and `pubsub`; an error otherwise.
+    static func clientType(_ context: CommandContext, _ index: Int) throws(CommandError) -> Bool {
+        if context.argument(index, is: "NORMAL") { return true }
+        if ["MASTER", "REPLICA", "SLAVE", "PUBSUB"].contains(where: { context.argument(index, is: $0) }) {
+            return false
+        }
+        throw CommandError("Unknown client type '\(context.string(index))'")
+    }
+
     static func client(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         let count = context.arguments.count
         if context.argument(1, is: "ID") && count == 2 {
@@ -171,43 +181,69 @@ package enum ConnectionCommands {
             }
             reply.simple("OK")
         } else if context.argument(1, is: "LIST"), let server = context.server {
-            var ids: Set<Int64>? = nil
-            if count > 2 {
-                guard context.argument(2, is: "ID"), count > 3 else { throw .syntax }
-                var wanted = Set<Int64>()
-                for index in 3..<count {
-                    guard let id = RedisInteger.parse(context.arguments[index]), id > 0 else {
+            var ids: [Int64]? = nil
+            if count == 4 && context.argument(2, is: "TYPE") {
+                // Every Weft client is a normal one.
+                if !(try ConnectionCommands.clientType(context, 3)) { ids = [] }
+            } else if count > 3 && context.argument(2, is: "ID") {
+                ids = try (3..<count).map { index throws(CommandError) in
+                    guard let id = RedisInteger.parse(context.arguments[index]) else {
                         throw CommandError("Invalid client ID")
                     }
-                    wanted.insert(id)
+                    return id
                 }
-                ids = wanted
+            } else if count != 2 {
+                throw .syntax
             }
-            reply.bulk(server.clientList(ids: ids))
+            reply.verbatim(server.clientList(ids: ids, caller: context.session))
         } else if context.argument(1, is: "INFO") && count == 2, let server = context.server {
-            reply.bulk(server.clientList(ids: [context.session.id]))
+            reply.verbatim(server.clientList(ids: [context.session.id], caller: context.session))
         } else if context.argument(1, is: "KILL") && count == 3, let server = context.server {
-            // The old form: CLIENT KILL addr:port.
-            guard server.killClients(ids: [], address: context.string(2)) > 0 else {
-                throw CommandError("No such client")
-            }
+            // The old form: CLIENT KILL addr:port, which may close the caller too.
+            var filter = ClientFilter()
+            filter.address = context.string(2)
+            filter.skipCaller = false
+            let result = server.killClients(filter, caller: context.session.id)
+            guard result.killed > 0 else { throw CommandError("No such client") }
+            if result.caller { context.session.closeAfterReply = true }
             reply.simple("OK")
-        } else if context.argument(1, is: "KILL") && count >= 4 && count % 2 == 0, let server = context.server {
-            var ids = Set<Int64>()
-            var address: String? = nil
-            for index in stride(from: 2, to: count, by: 2) {
+        } else if context.argument(1, is: "KILL") && count > 3, let server = context.server {
+            var filter = ClientFilter()
+            var index = 2
+            while index < count {
+                guard index + 1 < count else { throw .syntax }
                 if context.argument(index, is: "ID") {
                     guard let id = RedisInteger.parse(context.arguments[index + 1]), id > 0 else {
                         throw CommandError("client-id should be greater than 0")
                     }
-                    ids.insert(id)
+                    filter.id = id
+                } else if context.argument(index, is: "TYPE") {
+                    filter.typeMatches = try ConnectionCommands.clientType(context, index + 1)
                 } else if context.argument(index, is: "ADDR") {
-                    address = context.string(index + 1)
+                    filter.address = context.string(index + 1)
+                } else if context.argument(index, is: "LADDR") {
+                    filter.localAddress = context.string(index + 1)
+                } else if context.argument(index, is: "USER") {
+                    // Only the default user exists.
+                    guard context.argument(index + 1, is: "DEFAULT") else {
+                        throw CommandError("No such user '\(context.string(index + 1))'")
+                    }
+                } else if context.argument(index, is: "SKIPME") {
+                    if context.argument(index + 1, is: "YES") {
+                        filter.skipCaller = true
+                    } else if context.argument(index + 1, is: "NO") {
+                        filter.skipCaller = false
+                    } else {
+                        throw .syntax
+                    }
                 } else {
                     throw .syntax
                 }
+                index += 2
             }
-            reply.integer(Int64(server.killClients(ids: ids, address: address)))
+            let result = server.killClients(filter, caller: context.session.id)
+            if result.caller { context.session.closeAfterReply = true }
+            reply.integer(Int64(result.killed))
         } else {
             let sub = context.string(1)
             throw CommandError("unknown subcommand or wrong number of arguments for '\(sub)'. Try CLIENT HELP.")

@@ -262,8 +262,10 @@ extension KeyspaceCommands {
             switch subcommand {
             case .encoding: return .text(KeyspaceCommands.encoding(entry.value))
             case .refcount:
-                // Redis shares the objects of the integers 0 to 9999.
-                let shared = RedisInteger.parse(entry.value.bytes).map { $0 >= 0 && $0 < 10_000 } ?? false
+                // Redis shares the objects of the integers 0 to 9999, when a command made them from their content.
+                let shared =
+                    entry.value.encoding == .fromContent
+                    && (RedisInteger.parse(entry.value.bytes).map { $0 >= 0 && $0 < 10_000 } ?? false)
                 return .number(shared ? Int64(Int32.max) : 1)
             case .freq: return .notTracked
             }
@@ -290,7 +292,7 @@ extension KeyspaceCommands {
             switch value.encoding {
             case .raw: return "raw"
             case .text: return bytes.count <= 44 ? "embstr" : "raw"
-            case .fromContent:
+            case .fromContent, .copied:
                 if bytes.count <= 20 && RedisInteger.parse(bytes) != nil { return "int" }
                 return bytes.count <= 44 ? "embstr" : "raw"
             }
@@ -427,7 +429,7 @@ extension KeyspaceCommands {
                 keys[1],
                 entry.value.bytes,
                 expiry: KeyspaceCommands.carried(entry),
-                encoding: entry.value.encoding
+                encoding: entry.value.encoding == .fromContent ? .copied : entry.value.encoding
             )
             return true
         }

@@ -12,7 +12,7 @@ import Darwin
 enum ServerCommands {
     static let all: [CommandSpec] = [
         CommandSpec("info", arity: -1, flags: []) { context, reply in
-            reply.bulk(ServerCommands.info(context))
+            reply.verbatim(ServerCommands.info(context))
         },
         CommandSpec("time", arity: 1, flags: [.fast]) { context, reply in
             var spec = timespec()

@@ -5,10 +5,12 @@ import TransactionEngine
 ///
 /// `RESPServer` implements it; CommandDispatch knows no sockets.
 package protocol ServerContext: AnyObject, Sendable {
-    /// `CLIENT LIST` lines (each ending in "\n"), for every client or for the given ids.
-    func clientList(ids: Set<Int64>?) -> String
-    /// Closes the clients whose id is in `ids` or whose address is `address`; returns how many.
-    func killClients(ids: Set<Int64>, address: String?) -> Int
+    /// `CLIENT LIST` lines (each ending in "\n"): every client's, or those of `ids` in their order (an id may
+    /// repeat; unknown ones are skipped). The caller's own line shows `caller`, its state as of this command.
+    func clientList(ids: [Int64]?, caller: ClientSession) -> String
+    /// Closes the clients `filter` matches (CLIENT KILL), but never the caller's connection, which `caller` names:
+    /// returns how many matched, and whether the caller did (it is to be closed after its reply).
+    func killClients(_ filter: ClientFilter, caller: Int64) -> (killed: Int, caller: Bool)
     /// The `INFO` sections the server keeps (server, clients, memory, persistence, stats, replication, cpu, cluster),
     /// those that `wanted` accepts (given a lowercase section name). `engine` gives used_memory.
     func infoSections(
@@ -21,8 +23,9 @@ package protocol ServerContext: AnyObject, Sendable {
     func resetStatistics()
     /// The directives CONFIG GET knows, with their current values.
     func configurationValues() -> [(name: String, value: String)]
-    /// Changes a directive at run time (CONFIG SET); throws Redis's error for unknown or immutable ones.
-    func setConfiguration(_ name: String, _ value: String) throws(CommandError)
+    /// Changes directives at run time (CONFIG SET), all or none: throws Redis's error for an unknown, immutable or
+    /// repeated name or a bad value, before anything changes.
+    func setConfiguration(_ pairs: [(name: String, value: String)]) throws(CommandError)
     /// Writes the directives CONFIG SET changed back into the config file (CONFIG REWRITE).
     func rewriteConfiguration() throws(CommandError)
     /// Stops the server after this reply (SHUTDOWN).
@@ -36,4 +39,19 @@ package protocol ServerContext: AnyObject, Sendable {
     var requiresPassword: Bool { get }
     /// Checks a user name and password in constant time; any password passes when none is configured.
     func authenticate(user: [UInt8], password: [UInt8]) -> Bool
+}
+
+/// Which clients CLIENT KILL closes (Redis's `clientKillCommand`): a client must match every criterion given.
+package struct ClientFilter: Sendable {
+    package var id: Int64? = nil
+    /// The peer address, `ip:port`.
+    package var address: String? = nil
+    /// The local address, `ip:port`.
+    package var localAddress: String? = nil
+    /// False when TYPE named a kind Weft has no clients of (master, replica, pubsub): nothing matches.
+    package var typeMatches = true
+    /// Whether the caller itself is left alone (SKIPME, yes unless the old `CLIENT KILL addr:port` form).
+    package var skipCaller = true
+
+    package init() {}
 }

@@ -43,10 +43,16 @@ package enum TransactionCommands {
             let queued = context.session.queued
             let failed = context.session.multiFailed
             let watches = context.session.watches
-            TransactionCommands.endMulti(&context)
+            context.session.inMulti = false
+            context.session.multiFailed = false
+            context.session.queued = []
+            // The tokens keep their cells from the sweep until the commit has checked them.
+            defer { TransactionCommands.releaseWatches(&context.session, worker: context.worker) }
             if failed {
                 throw CommandError(code: "EXECABORT", "Transaction discarded because of previous errors.")
             }
+            context.session.runningExec = queued.count
+            defer { context.session.runningExec = 0 }
             if queued.contains(where: { table.spec(for: $0[0])?.flags.contains(.exclusive) ?? false })
             {
                 TransactionCommands.execExclusively(queued, watches, table, &context, &reply)
@@ -120,9 +126,20 @@ package enum TransactionCommands {
             reply.buffer.moveWriterIndex(to: mark)
             reply.nullArray()
         } else {
-            context.session.database = finalSession.database
-            context.session.name = finalSession.name
+            TransactionCommands.keep(finalSession, in: &context.session)
         }
+    }
+
+    /// What the commands inside EXEC changed in the connection's state (SELECT, CLIENT SETNAME, HELLO's protocol
+    /// and name, CLIENT SETINFO) stays after it; the MULTI state and the last command (EXEC) are the caller's.
+    private static func keep(_ inner: ClientSession, in session: inout ClientSession) {
+        var kept = inner
+        kept.inMulti = session.inMulti
+        kept.multiFailed = session.multiFailed
+        kept.queued = session.queued
+        kept.watches = session.watches
+        kept.lastCommand = session.lastCommand
+        session = kept
     }
 
     private static func execExclusively(
@@ -157,8 +174,7 @@ package enum TransactionCommands {
                 )
             }
         }
-        context.session.database = session.database
-        context.session.name = session.name
+        TransactionCommands.keep(session, in: &context.session)
     }
 
 

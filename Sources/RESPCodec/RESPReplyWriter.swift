@@ -86,6 +86,23 @@ package struct RESPReplyWriter {
         text.withUTF8 { self.bulk(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Text meant for people (INFO, CLIENT LIST): a verbatim string `=n\r\ntxt:<text>\r\n` in RESP3, a bulk string
+    /// in RESP2 (Redis's `addReplyVerbatim`).
+    package mutating func verbatim(_ text: String) {
+        guard self.protocolVersion == 3 else {
+            self.bulk(text)
+            return
+        }
+        var text = text
+        text.withUTF8 { bytes in
+            self.buffer.writeStaticString("=")
+            self.buffer.writeString(String(bytes.count + 4))
+            self.buffer.writeStaticString("\r\ntxt:")
+            self.buffer.writeBytes(UnsafeRawBufferPointer(bytes))
+            self.buffer.writeStaticString("\r\n")
+        }
+    }
+
     /// The null bulk string: `$-1\r\n` in RESP2, `_\r\n` in RESP3.
     package mutating func null() {
         if self.protocolVersion == 3 {

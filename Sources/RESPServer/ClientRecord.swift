@@ -20,7 +20,24 @@ final class ClientRecord: Sendable {
         var lastCommand = "NULL"
         var protocolVersion = 2
         var inMulti = false
-        var watching = 0
+        var queued = 0
+
+        init() {}
+
+        /// A session's state as CLIENT LIST shows it.
+        init(_ session: ClientSession) {
+            self.name = session.name
+            self.database = session.database
+            self.lastCommand = session.lastCommand
+            self.protocolVersion = session.protocolVersion
+            self.inMulti = session.inMulti
+            self.queued = session.queued.count
+            if session.runningExec > 0 {
+                self.inMulti = true
+                self.queued = session.runningExec
+                self.lastCommand = "exec"
+            }
+        }
     }
 
     let id: Int64
@@ -64,29 +81,23 @@ final class ClientRecord: Sendable {
     /// Called by the handler after each read.
     func update(from session: ClientSession) {
         self.lastInteraction.store(ClientRecord.nowMilliseconds(), ordering: .relaxed)
-        self.state.withLock { state in
-            state.name = session.name
-            state.database = session.database
-            state.lastCommand = session.lastCommand
-            state.protocolVersion = session.protocolVersion
-            state.inMulti = session.inMulti
-            state.watching = session.watches.count
-        }
+        self.state.withLock { $0 = State(session) }
     }
 
     /// One CLIENT LIST line, with Redis's fields; `qbuf`, `omem` and `tot-mem` are the pending request and reply bytes.
-    func line() -> String {
+    /// `current` replaces the state recorded after the client's last read (the caller's own line).
+    func line(current: State? = nil) -> String {
         let now = ClientRecord.nowMilliseconds()
-        let state = self.state.withLock { $0 }
+        let state = current ?? self.state.withLock { $0 }
         let age = (now - self.createdAt) / 1000
         let idle = (now - self.lastInteraction.load(ordering: .relaxed)) / 1000
         let flags = state.inMulti ? "x" : "N"
         let output = self.outputBytes.load(ordering: .relaxed)
         let query = self.queryBytes.load(ordering: .relaxed)
-        let multi = state.inMulti ? "0" : "-1"
+        let multi = state.inMulti ? String(state.queued) : "-1"
         return "id=\(self.id) addr=\(self.remoteAddress) laddr=\(self.localAddress) fd=-1 name=\(state.name) "
             + "age=\(age) idle=\(idle) flags=\(flags) db=\(state.database) sub=0 psub=0 ssub=0 multi=\(multi) "
-            + "watch=\(state.watching) qbuf=\(query) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
+            + "qbuf=\(query) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
             + "omem=\(output) tot-mem=\(output + query) events=r cmd=\(state.lastCommand) user=default redir=-1 resp=\(state.protocolVersion)\n"
     }
 }

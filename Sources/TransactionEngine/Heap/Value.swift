@@ -23,6 +23,9 @@ package enum StringEncoding: UInt8, Sendable {
     case raw = 1
     /// Formatted as text (INCRBYFLOAT): `embstr` up to 44 bytes, else `raw`, never `int`.
     case text = 2
+    /// Copied from a value made from its content (COPY): the same encoding, but never one of Redis's shared
+    /// integer objects (OBJECT REFCOUNT 1).
+    case copied = 3
 }
 
 /// The header of a value in raw memory; the payload follows it.
