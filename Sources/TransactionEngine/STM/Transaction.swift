@@ -56,12 +56,18 @@ package struct Transaction {
         self.get(key) != nil
     }
 
+    /// Sets the key to a string holding a copy of `bytes`.
+    package func setString(_ key: KeyBytes, _ bytes: UnsafeRawBufferPointer, expiry: Expiry = .none) {
+        // (No defaulted `encoding` here: a default argument is a call of its own on SET's path.)
+        self.setString(key, bytes, expiry: expiry, encoding: .fromContent)
+    }
+
     /// Sets the key to a string holding a copy of `bytes`; `encoding` says how the command made it.
     package func setString(
         _ key: KeyBytes,
         _ bytes: UnsafeRawBufferPointer,
-        expiry: Expiry = .none,
-        encoding: StringEncoding = .fromContent
+        expiry: Expiry,
+        encoding: StringEncoding
     ) {
         let value = Value.makeString(copying: bytes, encoding: encoding)
         self.worker.accountAllocation(value.allocatedBytes)
@@ -73,7 +79,7 @@ package struct Transaction {
         _ key: KeyBytes,
         count: Int,
         expiry: Expiry = .none,
-        encoding: StringEncoding = .fromContent,
+        encoding: StringEncoding,
         _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) {
         let value = Value.makeString(count: count, encoding: encoding, fill)
