@@ -51,10 +51,8 @@ package final class TransactionEngine: @unchecked Sendable {
     package let configuration: Configuration
     /// `SELECT` number to database. Written only inside an exclusive transaction.
     let databases: UnsafeMutablePointer<Database>
-    /// Bumped for a database number by FLUSHDB, FLUSHALL and SWAPDB, so WATCH tokens on it fail.
+    /// Bumped for both database numbers by SWAPDB, so WATCH tokens on them fail.
     let generations: UnsafeMutablePointer<Atomic<UInt64>>
-    /// Bumped by FLUSHDB and FLUSHALL, which free cells that WATCH tokens may point at.
-    let flushes = Atomic<UInt64>(0)
     /// The global epoch: stamps TIDs (high bits) and orders reclamation.
     let epoch = Atomic<UInt64>(1)
     /// 1 while an exclusive transaction runs or waits for the others to drain.
@@ -189,6 +187,15 @@ package final class TransactionEngine: @unchecked Sendable {
             freed += item.item.free()
         }
         return freed
+    }
+
+    /// WATCH tokens held, over all workers; exact while no worker is pinned (inside an exclusive transaction).
+    func watchCount() -> Int {
+        var count = 0
+        for i in 0..<self.slots.count {
+            count += self.slots[i].pointee.watches.load(ordering: .relaxed)
+        }
+        return count
     }
 
     /// Expired keys that reads have removed, over all workers (INFO's `expired_keys` adds the sweep's).

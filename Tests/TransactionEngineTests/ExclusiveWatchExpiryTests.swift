@@ -192,6 +192,64 @@ struct ExclusiveWatchExpiryTests {
         #expect(worker.getString("long") == "l")
     }
 
+    @Test("FLUSHDB and FLUSHALL fail only the WATCHes of keys that existed; a write after the flush fails the rest")
+    func flushAndWatch() {
+        let clock = ManualClock()
+        let engine = TransactionEngine(configuration: testConfiguration(clock: clock))
+        let worker = engine.makeWorker()
+
+        func exec(_ token: WatchToken) -> Bool {
+            defer { worker.unwatch(token) }
+            return withKeyBytes([bytes("out")]) { keys in
+                worker.run(database: 0, keys: keys, watching: [token]) { tx in tx.set("out", "done") }
+            } != nil
+        }
+
+        // A missing key, flushed: no change (Redis 7), and the key stays missing.
+        worker.set("other", "x")
+        var token = worker.watch(bytes("missing"))
+        worker.runExclusive { ex in ex.flushDatabase(0) }
+        #expect(worker.keyCount(database: 0) == 0)
+        #expect(exec(token))
+        // A missing key, flushed, then written in the new database: fails.
+        token = worker.watch(bytes("later"))
+        worker.runExclusive { ex in ex.flushAll() }
+        worker.set("later", "1")
+        #expect(!exec(token))
+        #expect(worker.getString("later") == "1")
+        // A live key, flushed: fails, and its value is gone.
+        token = worker.watch(bytes("later"))
+        worker.runExclusive { ex in ex.flushDatabase(0) }
+        #expect(worker.getString("later") == nil)
+        #expect(!exec(token))
+        // A key that had expired when watched, flushed: no change.
+        worker.set("old", "1", expiry: .at(clock.nowMilliseconds() + 100))
+        clock.advance(by: 200)
+        token = worker.watch(bytes("old"))
+        worker.runExclusive { ex in ex.flushAll() }
+        #expect(exec(token))
+        // Two tokens on one key across two flushes: each release is counted once, and the carried cells are then
+        // unlinked by the sweep like any other absent cell.
+        let first = worker.watch(bytes("twice"))
+        let second = worker.watch(bytes("twice"))
+        worker.runExclusive { ex in ex.flushDatabase(0) }
+        worker.runExclusive { ex in ex.flushDatabase(0) }
+        #expect(exec(first))
+        #expect(exec(second))
+        #expect(engine.watchCount() == 0)
+        worker.delete(bytes("out"))
+        for _ in 0..<6 {
+            worker.collect()
+            for _ in 0..<(Database.shardCount / 16) { worker.sweep(database: 0) }
+        }
+        let cells = worker.pinned { () -> Int in
+            var count = 0
+            engine.databases[0].forEachCell { _ in count += 1 }
+            return count
+        }
+        #expect(cells == 0)
+    }
+
     @Test("a read that finds a key expired removes it; a WATCH taken after the expiry survives the removal")
     func expiryOnAccess() {
         let clock = ManualClock()

@@ -483,13 +483,7 @@ CASES = {
 
 # Differences Weft keeps for now, each with its reason; strict, so a case that starts to agree fails until it is
 # taken off this list.
-KNOWN_DIFFERENCES = {
-    "transactions/watch-flushdb-missing": (
-        "FLUSHDB fails every WATCH on the database; Redis fails only those on keys that existed (or exist in the "
-        "database SWAPDB brings in). Weft's tokens learn of a flush from a generation count, and the flushed cells "
-        "are freed, so whether the key existed is no longer known."
-    ),
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 CLOCK_ARGUMENT = re.compile(r"^(NOW|NOWMS)([+-]\d+)$")
 

@@ -580,7 +580,7 @@ KEY_CASES = {
 
 
 TRANSACTION_CASES = {
-    # Variants of test_differential's known difference watch-flushdb-missing (see KNOWN_DIFFERENCES there).
+    # WATCH across FLUSHDB, FLUSHALL and SWAPDB (see KNOWN_DIFFERENCES for SWAPDB).
     "watch-swapdb-missing": ["SET b 1", "WATCH a", "@other SWAPDB 0 1", "MULTI", "PING", "EXEC"],
     "watch-flushall-missing": ["SET b 1", "WATCH a", "@other FLUSHALL", "MULTI", "PING", "EXEC"],
     "watch-own-flushdb-missing": ["SET b 1", "WATCH a", "FLUSHDB", "MULTI", "PING", "EXEC"],
@@ -712,10 +712,7 @@ def test_protocol_bytes(protocol_transcripts, name):
 
 # Differences Weft keeps for now, each with its reason; strict, so a case that starts to agree fails until it is
 # taken off this list.
-FLUSH_WATCH = (
-    "FLUSHDB, FLUSHALL and SWAPDB fail every WATCH on the databases they touch; Redis fails only those on keys that "
-    "existed (test_differential's watch-flushdb-missing)."
-)
+SWAP_WATCH = "SWAPDB fails every WATCH on both databases; Redis fails only those on keys that exist in either."
 COMMAND_INFO = (
     "COMMAND INFO gives arity, flags and key positions (what redis-cli needs), with empty ACL categories, tips, key "
     "specs and subcommands; some flags differ (denyoom, Redis's flags of MULTI, EXEC, WATCH)."
@@ -742,9 +739,7 @@ KNOWN_DIFFERENCES = {
     "server/config-set-loglevel": "loglevel also takes `nothing`, as in Redis 7.2, so the error lists it.",
     "server/config-get-directives-weft-lacks": "Weft has no maxmemory or ACL directives.",
     "keys/object-idletime": "Weft keeps no access times, so OBJECT IDLETIME is not served.",
-    "transactions/watch-swapdb-missing": FLUSH_WATCH,
-    "transactions/watch-flushall-missing": FLUSH_WATCH,
-    "transactions/watch-own-flushdb-missing": FLUSH_WATCH,
+    "transactions/watch-swapdb-missing": SWAP_WATCH,
 }
 
 CASES = {

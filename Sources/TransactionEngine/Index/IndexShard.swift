@@ -76,6 +76,22 @@ package struct IndexShard: @unchecked Sendable {
         }
     }
 
+    /// Links `cell`, which no table holds, into this shard: FLUSHDB carries a watched cell into the new database.
+    /// The caller has checked that the key is not present.
+    package func insertExisting(_ cell: Cell, worker: Worker) {
+        self.withLock { counts, _ in
+            var table = self.table
+            if (counts.live + counts.tombstones + 1) * 4 > table.capacity * 3 {
+                table = self.rebuild(from: table, counts: &counts, worker: worker)
+            }
+            if table.place(cell) {
+                counts.tombstones -= 1
+            }
+            counts.live += 1
+            self.pointer.pointee.version.add(1, ordering: .releasing)
+        }
+    }
+
     /// Replaces `old` by a table sized for the live cells, publishes it and retires `old`.
     private func rebuild(from old: IndexTable, counts: inout _ShardCounts, worker: Worker) -> IndexTable {
         var capacity = IndexShard.initialCapacity

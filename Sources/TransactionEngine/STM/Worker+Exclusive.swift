@@ -93,14 +93,53 @@ extension Worker {
         return Committed(result: result, tid: tid, record: CommitRecord(bytes: self.record.bytes))
     }
 
-    /// Puts a new, empty database at `index` and retires the old one whole.
+    /// Puts a new, empty database at `index` and retires the old one whole, but for the cells that WATCH tokens
+    /// hold, which move into the new database (see `carryWatchedCells`).
     func replaceDatabase(_ index: Int) {
         precondition(index >= 0 && index < self.databaseCount, "database index out of range")
         let old = self.engine.databases[index]
-        self.engine.databases[index] = Database.allocate()
+        let new = Database.allocate()
         self.accountAllocation(Database.emptyAllocationSize)
-        self.engine.generations[index].add(1, ordering: .releasing)
-        self.engine.flushes.add(1, ordering: .releasing)
+        if self.engine.watchCount() > 0 {
+            self.carryWatchedCells(from: old, to: new)
+        }
+        self.engine.databases[index] = new
         self.retire(.database(old))
+    }
+
+    /// Moves every watched cell of a flushed database into its replacement, as Redis's touchAllWatchedKeysInDb
+    /// fails only the WATCHes of keys that existed: a cell's value is removed as an expiry removes it (same TID,
+    /// absent bit), which fails a WATCH taken while the key was live and no other; a WATCH on a missing key stays
+    /// valid, and a later write to the key, which finds the same cell in the new database, fails it. The tokens'
+    /// cells are never freed by a flush, so `unwatch` may always release them.
+    ///
+    /// Runs inside an exclusive transaction: no other worker is pinned.
+    private func carryWatchedCells(from old: Database, to new: Database) {
+        for index in 0..<Database.shardCount {
+            var watched: [Cell] = []
+            old.shard(at: index).withLock { counts, table in
+                table.forEachCell { cell in
+                    if cell.pointer.pointee.watchers.load(ordering: .sequentiallyConsistent) > 0 {
+                        watched.append(cell)
+                    }
+                }
+                for cell in watched where table.unlink(cell) {
+                    counts.live -= 1
+                    counts.tombstones += 1
+                }
+            }
+            for cell in watched {
+                if let locked = cell.lock() {
+                    if !CellWord.isAbsent(locked), let value = Value(bits: cell.valueBitsUnderLock) {
+                        cell.store(valueBits: 0, expiresAt: 0)
+                        self.retire(.value(value))
+                        cell.unlock(word: Worker.expiredWord(locked))
+                    } else {
+                        cell.unlock(word: locked)
+                    }
+                }
+                new.shard(for: cell.hash).insertExisting(cell, worker: self)
+            }
+        }
     }
 }

@@ -1,13 +1,11 @@
 /// A version check taken by WATCH: the key's cell and word now, checked again inside a later commit.
 ///
-/// The token keeps its cell from being unlinked by the sweep (a watcher count on the cell) until `unwatch`.
-/// FLUSHDB, FLUSHALL and SWAPDB bump the database's generation, which fails every token taken before.
+/// The token keeps its cell from being unlinked by the sweep, or freed by FLUSHDB and FLUSHALL (which carry it into
+/// the new database), through a watcher count on the cell, until `unwatch`. SWAPDB bumps both databases'
+/// generations, which fails every token taken before.
 package struct WatchToken: Sendable {
     package let database: Int
     let generation: UInt64
-    /// The engine's flush count when taken: while unchanged, the cell has not been freed by FLUSHDB/FLUSHALL
-    /// (SWAPDB moves cells without freeing them), so `unwatch` may touch it.
-    let flushes: UInt64
     let cell: Cell
     let word: UInt64
     /// The key had a live value when watched: it must not have expired by the commit (Redis 7).
@@ -24,7 +22,6 @@ extension Worker {
         self.databaseIndex = index
         self.database = self.database(at: index)
         let generation = self.engine.generations[index].load(ordering: .acquiring)
-        let flushes = self.engine.flushes.load(ordering: .acquiring)
         while true {
             let cell = self.findOrInsertLive(key)
             cell.pointer.pointee.watchers.add(1, ordering: .sequentiallyConsistent)
@@ -36,10 +33,10 @@ extension Worker {
                 cell.pointer.pointee.watchers.subtract(1, ordering: .sequentiallyConsistent)
                 continue
             }
+            self.slot.pointee.watches.add(1, ordering: .relaxed)
             return WatchToken(
                 database: index,
                 generation: generation,
-                flushes: flushes,
                 cell: cell,
                 word: snapshot.word,
                 wasLive: snapshot.isLive(now: self.clock.nowMilliseconds())
@@ -51,8 +48,7 @@ extension Worker {
     package func unwatch(_ token: WatchToken) {
         self.pin()
         defer { self.unpin() }
-        // After FLUSHDB/FLUSHALL the cell may be freed; the flush count says so.
-        guard self.engine.flushes.load(ordering: .acquiring) == token.flushes else { return }
         token.cell.pointer.pointee.watchers.subtract(1, ordering: .sequentiallyConsistent)
+        self.slot.pointee.watches.subtract(1, ordering: .relaxed)
     }
 }

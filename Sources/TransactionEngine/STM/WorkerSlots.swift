@@ -17,6 +17,8 @@ package struct _WorkerSlot: ~Copyable {
     let watchFailures: Atomic<UInt64>
     /// Expired values removed because a read found them (the sweep's are counted by its caller).
     let expiredOnAccess: Atomic<UInt64>
+    /// WATCH tokens taken by this worker and not yet released (another worker may release them).
+    let watches: Atomic<Int>
     /// Bytes allocated minus bytes freed by this worker.
     let memory: Atomic<Int>
     /// The worker's last TID, read by exclusive transactions to stamp theirs above every other.
@@ -46,6 +48,7 @@ struct WorkerSlots: @unchecked Sendable {
                     exclusiveRuns: Atomic(0),
                     watchFailures: Atomic(0),
                     expiredOnAccess: Atomic(0),
+                    watches: Atomic(0),
                     memory: Atomic(0),
                     lastTID: Atomic(0)
                 )
