@@ -44,6 +44,9 @@ package final class TransactionEngine: @unchecked Sendable {
         package var clock: any EngineClock = SystemClock()
         /// The hash seed; fixed for reproducible tests, random otherwise.
         package var hashSeed: UInt64 = UInt64.random(in: .min ... .max)
+        /// Whether commits build their record of effects (`Committed.record`, what the log appends). A server
+        /// without a log turns it off, as Redis builds no AOF buffer when `appendonly` is `no`.
+        package var recordsEffects = true
 
         package init() {}
     }

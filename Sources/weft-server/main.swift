@@ -41,6 +41,8 @@ if stat(options.server.dir, &directoryInfo) != 0 || directoryInfo.st_mode & S_IF
 
 var engineConfiguration = TransactionEngine.Configuration()
 engineConfiguration.databases = options.databases
+// Without a log nothing reads a commit's record of effects: skip building it.
+engineConfiguration.recordsEffects = options.durability.enabled
 let engine = TransactionEngine(configuration: engineConfiguration)
 let durability = Durability(configuration: options.durability, dir: options.server.dir, engine: engine)
 let server = RESPServer(configuration: options.server, engine: engine, durability: durability)

@@ -56,6 +56,27 @@ struct TransactionTests {
         #expect(worker.statistics().usedMemory == memoryBefore)
     }
 
+    @Test("without records (a server with no log) commits build none, and change the keys and counts alike")
+    func noRecords() {
+        var configuration = testConfiguration()
+        configuration.recordsEffects = false
+        let engine = TransactionEngine(configuration: configuration)
+        let worker = engine.makeWorker()
+        let committed = withKeyBytes([bytes("a"), bytes("b")]) { keys in
+            worker.run(database: 0, keys: keys) { tx in
+                tx.set("a", "1", expiry: .at(9_000_000_000_000))
+                tx.set("b", "2")
+            }
+        }
+        #expect(committed.tid != nil)
+        #expect(committed.record.bytes.isEmpty)
+        worker.delete(bytes("b"))
+        #expect(worker.getString("a") == "1")
+        #expect(worker.getString("b") == nil)
+        #expect(worker.keyCount(database: 0) == 1)
+        #expect(worker.expiresCount(database: 0) == 1)
+    }
+
     @Test("a transaction that writes nothing gets no TID and no record; one that does gets both")
     func commitRecords() throws {
         let engine = TransactionEngine(configuration: testConfiguration())

@@ -266,18 +266,20 @@ extension Worker {
             if wasExpiring != isExpiring {
                 database.adjustExpiresCount(by: isExpiring ? 1 : -1, stripe: self.slotIndex)
             }
-            let key = entry.cell.key
-            if entry.value == 0 {
-                self.record.appendDelete(database: entry.databaseIndex, key: key)
-            } else if entry.value != entry.baseValue {
-                self.record.appendPut(
-                    database: entry.databaseIndex,
-                    key: key,
-                    value: Value(bits: entry.value)!,
-                    expiresAt: expiresAt
-                )
-            } else {
-                self.record.appendExpire(database: entry.databaseIndex, key: key, expiresAt: expiresAt)
+            if self.recordsEffects {
+                let key = entry.cell.key
+                if entry.value == 0 {
+                    self.record.appendDelete(database: entry.databaseIndex, key: key)
+                } else if entry.value != entry.baseValue {
+                    self.record.appendPut(
+                        database: entry.databaseIndex,
+                        key: key,
+                        value: Value(bits: entry.value)!,
+                        expiresAt: expiresAt
+                    )
+                } else {
+                    self.record.appendExpire(database: entry.databaseIndex, key: key, expiresAt: expiresAt)
+                }
             }
             if let old = Value(bits: entry.baseValue), entry.baseValue != entry.value,
                 !self.movedValues || !self.isInstalledElsewhere(entry.baseValue, except: i)

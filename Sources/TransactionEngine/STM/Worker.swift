@@ -31,6 +31,8 @@ package final class Worker: @unchecked Sendable {
     var restoringTID: UInt64? = nil
 
     var pinDepth = 0
+    /// The engine's `recordsEffects`: whether commits build their record.
+    let recordsEffects: Bool
     var isExclusiveOwner = false
     var lastTID: UInt64 = 0
     var limbo: [Retired] = []
@@ -84,6 +86,7 @@ package final class Worker: @unchecked Sendable {
         self.clock = engine.configuration.clock
         self.databaseCount = engine.configuration.databases
         self.optimisticAttempts = engine.configuration.optimisticAttempts
+        self.recordsEffects = engine.configuration.recordsEffects
         // Not `engine.databases[0]`: the table may be read only while pinned, since SWAPDB and FLUSHDB change it.
         self.database = .unloaded
         self.databaseTable = engine.databases
