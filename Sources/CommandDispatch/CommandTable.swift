@@ -226,21 +226,25 @@ package struct CommandTable: Sendable {
     ///   - commands: the batch, each command's name first.
     ///   - specs: replaced by one spec per command.
     ///   - database: the client's database when the batch starts.
+    ///   Specs live as long as the table (for ever, for `standard`), so they are held unretained: a batch costs no
+    ///   reference counting on objects every event loop shares.
     package func prepare(
         _ commands: ArraySlice<[ByteBuffer]>,
-        specs: inout [CommandSpec?],
+        specs: inout [Unmanaged<CommandSpec>?],
         database: Int,
         worker: Worker
     ) {
         specs.removeAll(keepingCapacity: true)
         for arguments in commands {
-            specs.append(self.spec(for: arguments[0]))
+            specs.append(self.spec(for: arguments[0]).map { Unmanaged.passUnretained($0) })
         }
         guard commands.count > 1 else { return }
         worker.prefetch(database: database) { sink in
             var budget = 64
-            for (arguments, spec) in zip(commands, specs) {
-                guard let spec, spec.accepts(argumentCount: arguments.count) else { continue }
+            for (arguments, held) in zip(commands, specs) {
+                guard let spec = held?.takeUnretainedValue(), spec.accepts(argumentCount: arguments.count) else {
+                    continue
+                }
                 for position in spec.keyStride(argumentCount: arguments.count) {
                     guard budget > 0 else { return }
                     arguments[position].withUnsafeReadableBytes(sink)

@@ -24,7 +24,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// The commands of the batch being run (see `channelRead`); the arrays are reused from batch to batch.
     private var batch: [[ByteBuffer]] = []
     /// The specs of `batch`'s commands, looked up once by `CommandTable.prepare`.
-    private var batchSpecs: [CommandSpec?] = []
+    private var batchSpecs: [Unmanaged<CommandSpec>?] = []
     /// At most this many pipelined requests are decoded ahead of running them.
     private static let batchLimit = 32
     /// The reply buffer of the last read, kept for the next one when it is no bigger than `keptReplyCapacity`.
@@ -104,15 +104,29 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             }
             statistics.startBatch()
             for index in 0..<count where !self.closing {
-                self.table.execute(
-                    self.batch[index],
-                    spec: self.batchSpecs[index],
-                    session: &self.session,
-                    worker: self.worker,
-                    reply: &reply,
-                    server: self.server,
-                    statistics: statistics
-                )
+                if let held = self.batchSpecs[index] {
+                    // The table outlives the handler: the spec is lent to `execute` without a retain.
+                    held._withUnsafeGuaranteedRef { spec in
+                        self.table.execute(
+                            self.batch[index],
+                            spec: spec,
+                            session: &self.session,
+                            worker: self.worker,
+                            reply: &reply,
+                            server: self.server,
+                            statistics: statistics
+                        )
+                    }
+                } else {
+                    self.table.execute(
+                        self.batch[index],
+                        session: &self.session,
+                        worker: self.worker,
+                        reply: &reply,
+                        server: self.server,
+                        statistics: statistics
+                    )
+                }
                 if self.session.closeAfterReply { self.closing = true }
             }
             statistics.endBatch()
