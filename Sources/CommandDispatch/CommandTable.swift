@@ -173,7 +173,9 @@ package struct CommandTable: Sendable {
             return
         }
         // Commands inside EXEC were checked when EXEC itself was.
-        if transaction == nil, exclusive == nil, let server, let refusal = server.refusal(for: spec, session: session) {
+        if transaction == nil, exclusive == nil, let server, server.mayRefuse,
+            let refusal = server.refusal(for: spec, session: session)
+        {
             CommandTable.reject(refusal, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
             return
         }

@@ -514,6 +514,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         }
     }
 
+    package var mayRefuse: Bool { self.durability?.mayRefuse ?? false }
+
     package func refusal(for spec: CommandSpec, session: ClientSession) -> String? {
         guard let durability = self.durability, durability.mayRefuse else { return nil }
         var isWrite = spec.flags.contains(.write)

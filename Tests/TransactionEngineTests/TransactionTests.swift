@@ -56,6 +56,26 @@ struct TransactionTests {
         #expect(worker.statistics().usedMemory == memoryBefore)
     }
 
+    @Test("a write set sorts into cell-address order, whatever its size and order: the lock order")
+    func writeSetSort() {
+        var random = SeededRandom(seed: 7)
+        let cells = (0..<40).map { i in
+            bytes("k\(i)").withUnsafeBytes { Cell.allocate(key: $0, hash: UInt64(i), word: 0) }
+        }
+        defer { cells.forEach { $0.deallocate() } }
+        for count in 0...40 {
+            for _ in 0..<20 {
+                var entries = cells.shuffled(using: &random).prefix(count).enumerated().map { index, cell in
+                    WriteEntry(cell: cell, databaseIndex: index)
+                }
+                let before = Set(entries.map { "\($0.cell.bits)/\($0.databaseIndex)" })
+                Worker.sortByCell(&entries)
+                #expect(zip(entries, entries.dropFirst()).allSatisfy { $0.cell.bits < $1.cell.bits })
+                #expect(Set(entries.map { "\($0.cell.bits)/\($0.databaseIndex)" }) == before)
+            }
+        }
+    }
+
     @Test("without records (a server with no log) commits build none, and change the keys and counts alike")
     func noRecords() {
         var configuration = testConfiguration()
