@@ -243,15 +243,21 @@ package struct CommandTable: Sendable {
         guard commands.count > 1 else { return }
         worker.prefetch(database: database) { sink in
             var budget = 64
-            for (arguments, held) in zip(commands, specs) {
-                guard let spec = held?.takeUnretainedValue(), spec.accepts(argumentCount: arguments.count) else {
-                    continue
+            // By index, with the spec lent: no copies of the argument arrays, no retains of the shared specs.
+            for index in specs.indices {
+                guard let held = specs[index] else { continue }
+                let command = commands.startIndex + index
+                let spent = held._withUnsafeGuaranteedRef { spec -> Bool in
+                    let count = commands[command].count
+                    guard spec.accepts(argumentCount: count) else { return false }
+                    for position in spec.keyStride(argumentCount: count) {
+                        guard budget > 0 else { return true }
+                        commands[command][position].withUnsafeReadableBytes(sink)
+                        budget -= 1
+                    }
+                    return false
                 }
-                for position in spec.keyStride(argumentCount: arguments.count) {
-                    guard budget > 0 else { return }
-                    arguments[position].withUnsafeReadableBytes(sink)
-                    budget -= 1
-                }
+                if spent { return }
             }
         }
     }
