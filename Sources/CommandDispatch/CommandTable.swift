@@ -135,13 +135,7 @@ package struct CommandTable: Sendable {
                 Array(buffer: arguments[0]),
                 arguments: arguments.dropFirst().lazy.map { Array(buffer: $0) }
             )
-            CommandTable.reject(
-                error.replyText,
-                slot: -1,
-                &session,
-                &reply,
-                statistics
-            )
+            CommandTable.reject(error.replyText, spec: nil, slot: -1, &session, &reply, statistics, worker: worker)
             return
         }
         var slot = spec.statisticsSlot
@@ -156,14 +150,14 @@ package struct CommandTable: Sendable {
             let name = given.lowercased()
             guard let arity = subcommands[name] else {
                 let text = "ERR unknown subcommand '\(given.prefix(128))'. Try \(spec.name.uppercased()) HELP."
-                CommandTable.reject(text, slot: -1, &session, &reply, statistics)
+                CommandTable.reject(text, spec: spec, slot: -1, &session, &reply, statistics, worker: worker)
                 return
             }
             slot = self.subcommandSlot(spec, name)
             fullName = "\(spec.name)|\(name)"
             guard arity >= 0 ? arguments.count == arity : arguments.count >= -arity else {
                 let text = CommandError.wrongArity("\(spec.name)|\(name)").replyText
-                CommandTable.reject(text, slot: slot, &session, &reply, statistics)
+                CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
                 return
             }
         }
@@ -269,18 +263,15 @@ package struct CommandTable: Sendable {
     /// discarded and the reply is `EXECABORT Transaction discarded because of: ` and the error (without `ERR `).
     private static func reject(
         _ text: String,
-        spec: CommandSpec? = nil,
+        spec: CommandSpec?,
         slot: Int,
         _ session: inout ClientSession,
         _ reply: inout RESPReplyWriter,
         _ statistics: CommandStatistics?,
-        worker: Worker? = nil
+        worker: Worker
     ) {
-        if let spec, spec.name == "exec", let worker {
-            TransactionCommands.releaseWatches(&session, worker: worker)
-            session.inMulti = false
-            session.multiFailed = false
-            session.queued.removeAll()
+        if let spec, spec.name == "exec" {
+            TransactionCommands.endMulti(&session, worker: worker)
             let reason = text.hasPrefix("ERR ") ? String(text.dropFirst(4)) : text
             let abort = "EXECABORT Transaction discarded because of: \(reason)"
             reply.error(abort)

@@ -41,7 +41,7 @@ package enum ConnectionCommands {
         CommandSpec("reset", arity: 1, flags: [.fast, .noQueue, .noAuth]) { context, reply in
             // RESET: leave MULTI, drop watches, back to database 0, RESP2, no name, and unauthenticated when the
             // default user needs a password.
-            TransactionCommands.endMulti(&context)
+            TransactionCommands.endMulti(&context.session, worker: context.worker)
             context.session.authenticated = !(context.server?.requiresPassword ?? false)
             context.session.database = 0
             context.session.protocolVersion = 2

@@ -18,7 +18,7 @@ package enum TransactionCommands {
         },
         CommandSpec("discard", arity: 1, flags: [.fast, .noQueue]) { context, reply throws(CommandError) in
             guard context.session.inMulti else { throw CommandError("DISCARD without MULTI") }
-            TransactionCommands.endMulti(&context)
+            TransactionCommands.endMulti(&context.session, worker: context.worker)
             reply.simple("OK")
         },
         CommandSpec("watch", arity: -2, flags: [.fast, .noQueue], keys: (1, -1, 1)) {
@@ -43,9 +43,7 @@ package enum TransactionCommands {
             let queued = context.session.queued
             let failed = context.session.multiFailed
             let watches = context.session.watches
-            context.session.inMulti = false
-            context.session.multiFailed = false
-            context.session.queued = []
+            TransactionCommands.leaveMulti(&context.session)
             // The tokens keep their cells from the sweep until the commit has checked them.
             defer { TransactionCommands.releaseWatches(&context.session, worker: context.worker) }
             if failed {
@@ -178,12 +176,17 @@ package enum TransactionCommands {
     }
 
 
-    /// Leaves MULTI state and releases the watches (EXEC and DISCARD).
-    static func endMulti(_ context: inout CommandContext) {
-        context.session.inMulti = false
-        context.session.multiFailed = false
-        context.session.queued = []
-        TransactionCommands.releaseWatches(&context.session, worker: context.worker)
+    /// Leaves MULTI state and releases the watches (DISCARD, RESET, a refused EXEC).
+    static func endMulti(_ session: inout ClientSession, worker: Worker) {
+        TransactionCommands.leaveMulti(&session)
+        TransactionCommands.releaseWatches(&session, worker: worker)
+    }
+
+    /// Leaves MULTI state, keeping the watches (EXEC releases them after its commit has checked them).
+    static func leaveMulti(_ session: inout ClientSession) {
+        session.inMulti = false
+        session.multiFailed = false
+        session.queued = []
     }
 
     /// Releases every WATCH token of a session (UNWATCH, EXEC, DISCARD, the connection's end).

@@ -104,22 +104,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             }
             statistics.startBatch()
             for index in 0..<count where !self.closing {
-                if let held = self.batchSpecs[index] {
-                    // The table outlives the handler: the spec is lent to `execute` without a retain.
-                    held._withUnsafeGuaranteedRef { spec in
-                        self.table.execute(
-                            self.batch[index],
-                            spec: spec,
-                            session: &self.session,
-                            worker: self.worker,
-                            reply: &reply,
-                            server: self.server,
-                            statistics: statistics
-                        )
-                    }
-                } else {
+                func run(_ spec: CommandSpec?) {
                     self.table.execute(
                         self.batch[index],
+                        spec: spec,
                         session: &self.session,
                         worker: self.worker,
                         reply: &reply,
@@ -127,6 +115,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                         statistics: statistics
                     )
                 }
+                // The handler holds the table, so the spec is lent to `execute` without a retain.
+                if let held = self.batchSpecs[index] { held._withUnsafeGuaranteedRef(run) } else { run(nil) }
                 if self.session.closeAfterReply { self.closing = true }
             }
             statistics.endBatch()

@@ -7,6 +7,19 @@ import Testing
 
 @Suite("Exclusive transactions, WATCH, expiry and reclamation")
 struct ExclusiveWatchExpiryTests {
+    /// EXEC's engine side: a transaction that writes "out" if the tokens still hold; true when it committed.
+    static func exec(_ worker: Worker, _ tokens: [WatchToken]) -> Bool {
+        withKeyBytes([bytes("out")]) { keys in
+            worker.run(database: 0, keys: keys, watching: tokens) { tx in tx.set("out", "done") }
+        } != nil
+    }
+
+    /// `exec` with one token, then released, as EXEC releases its watches.
+    func execOnce(_ worker: Worker, _ token: WatchToken) -> Bool {
+        defer { worker.unwatch(token) }
+        return ExclusiveWatchExpiryTests.exec(worker, [token])
+    }
+
     @Test("FLUSHDB empties one database, FLUSHALL all, SWAPDB exchanges two; each is recorded with a TID")
     func exclusiveOperations() throws {
         let engine = TransactionEngine(configuration: testConfiguration())
@@ -83,11 +96,7 @@ struct ExclusiveWatchExpiryTests {
         let worker = engine.makeWorker()
         worker.set("w", "1")
 
-        func exec(_ tokens: [WatchToken]) -> Bool {
-            withKeyBytes([bytes("out")]) { keys in
-                worker.run(database: 0, keys: keys, watching: tokens) { tx in tx.set("out", "done") }
-            } != nil
-        }
+        func exec(_ tokens: [WatchToken]) -> Bool { ExclusiveWatchExpiryTests.exec(worker, tokens) }
 
         // Untouched: EXEC runs.
         var token = worker.watch(bytes("w"))
@@ -198,44 +207,37 @@ struct ExclusiveWatchExpiryTests {
         let engine = TransactionEngine(configuration: testConfiguration(clock: clock))
         let worker = engine.makeWorker()
 
-        func exec(_ token: WatchToken) -> Bool {
-            defer { worker.unwatch(token) }
-            return withKeyBytes([bytes("out")]) { keys in
-                worker.run(database: 0, keys: keys, watching: [token]) { tx in tx.set("out", "done") }
-            } != nil
-        }
-
         // A missing key, flushed: no change (Redis 7), and the key stays missing.
         worker.set("other", "x")
         var token = worker.watch(bytes("missing"))
         worker.runExclusive { ex in ex.flushDatabase(0) }
         #expect(worker.keyCount(database: 0) == 0)
-        #expect(exec(token))
+        #expect(execOnce(worker, token))
         // A missing key, flushed, then written in the new database: fails.
         token = worker.watch(bytes("later"))
         worker.runExclusive { ex in ex.flushAll() }
         worker.set("later", "1")
-        #expect(!exec(token))
+        #expect(!execOnce(worker, token))
         #expect(worker.getString("later") == "1")
         // A live key, flushed: fails, and its value is gone.
         token = worker.watch(bytes("later"))
         worker.runExclusive { ex in ex.flushDatabase(0) }
         #expect(worker.getString("later") == nil)
-        #expect(!exec(token))
+        #expect(!execOnce(worker, token))
         // A key that had expired when watched, flushed: no change.
         worker.set("old", "1", expiry: .at(clock.nowMilliseconds() + 100))
         clock.advance(by: 200)
         token = worker.watch(bytes("old"))
         worker.runExclusive { ex in ex.flushAll() }
-        #expect(exec(token))
+        #expect(execOnce(worker, token))
         // Two tokens on one key across two flushes: each release is counted once, and the carried cells are then
         // unlinked by the sweep like any other absent cell.
         let first = worker.watch(bytes("twice"))
         let second = worker.watch(bytes("twice"))
         worker.runExclusive { ex in ex.flushDatabase(0) }
         worker.runExclusive { ex in ex.flushDatabase(0) }
-        #expect(exec(first))
-        #expect(exec(second))
+        #expect(execOnce(worker, first))
+        #expect(execOnce(worker, second))
         #expect(engine.watchCount() == 0)
         worker.delete(bytes("out"))
         for _ in 0..<6 {
@@ -256,13 +258,6 @@ struct ExclusiveWatchExpiryTests {
         let engine = TransactionEngine(configuration: testConfiguration(clock: clock))
         let worker = engine.makeWorker()
 
-        func exec(_ token: WatchToken) -> Bool {
-            defer { worker.unwatch(token) }
-            return withKeyBytes([bytes("out")]) { keys in
-                worker.run(database: 0, keys: keys, watching: [token]) { tx in tx.set("out", "done") }
-            } != nil
-        }
-
         for key in ["a", "b", "c"] {
             worker.set(key, "1", expiry: .at(clock.nowMilliseconds() + 100))
         }
@@ -281,19 +276,19 @@ struct ExclusiveWatchExpiryTests {
         var token = worker.watch(bytes("c"))
         #expect(worker.getString("c") == nil)
         #expect(worker.keyCount(database: 0) == 1)
-        #expect(exec(token))
+        #expect(execOnce(worker, token))
         // Watched after it expired, then written: fails.
         worker.set("e", "1", expiry: .at(clock.nowMilliseconds() + 100))
         clock.advance(by: 200)
         token = worker.watch(bytes("e"))
         worker.set("e", "2")
-        #expect(!exec(token))
+        #expect(!execOnce(worker, token))
         // Watched while live, then expired and removed by a read: fails.
         worker.set("d", "1", expiry: .at(clock.nowMilliseconds() + 100))
         token = worker.watch(bytes("d"))
         clock.advance(by: 200)
         #expect(worker.getString("d") == nil)
-        #expect(!exec(token))
+        #expect(!execOnce(worker, token))
         #expect(worker.statistics().expiredOnAccess == 4)
         #expect(worker.getString("live") == "x")
     }

@@ -16,44 +16,15 @@ import random
 import re
 import shlex
 import shutil
-import subprocess
-import tempfile
 import time
 from collections import namedtuple
 
 import pytest
 import redis
 
-from weft_process import client, free_port
+from weft_process import client
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
-
-
-@pytest.fixture(scope="module")
-def reference():
-    """A redis-server without persistence on a free port, killed at the end of the module."""
-    port = free_port()
-    with tempfile.TemporaryDirectory() as directory:
-        process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", directory, "--databases", "16"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.time() + 10
-            while True:
-                try:
-                    if client(port).ping():
-                        break
-                except redis.ConnectionError:
-                    if time.time() > deadline or process.poll() is not None:
-                        raise RuntimeError("redis-server did not start")
-                    time.sleep(0.05)
-            yield port
-        finally:
-            process.kill()
-            process.wait(timeout=10)
 
 
 class Err(namedtuple("Err", "kind text")):
@@ -170,8 +141,8 @@ class Pair:
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
-def pair(request, reference, server):
-    both = Pair(reference, server, request.param)
+def pair(request, redis_reference, server):
+    both = Pair(redis_reference, server, request.param)
     for connection in both.connections["main"]:
         connection.execute_command("FLUSHALL")
     yield both
@@ -504,26 +475,33 @@ def resolve(step):
     return connection, [value(arg) for arg in args]
 
 
-@pytest.mark.parametrize(
-    "steps",
-    [
+def with_known_differences(cases, known):
+    """The cases as pytest parameters, those in `known` (name: reason) as strict xfails."""
+    return [
         pytest.param(
             steps,
             id=name,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[name])] if name in KNOWN_DIFFERENCES else [],
+            marks=[pytest.mark.xfail(strict=True, reason=known[name])] if name in known else [],
         )
-        for name, steps in CASES.items()
-    ],
-)
-def test_same_replies(pair, steps):
+        for name, steps in cases.items()
+    ]
+
+
+def assert_same_replies(pair, steps, show=repr):
+    """Runs every step on both servers and fails with every step whose replies differ."""
     mismatches = []
     for index, step in enumerate(steps):
         connection, args = resolve(step)
         ours, theirs, agree = pair.run(args, connection)
         if not agree:
             prefix = "@other " if connection == "other" else ""
-            mismatches.append(f"step {index}: {prefix}{args!r}\n    redis: {ours!r}\n    weft:  {theirs!r}")
+            mismatches.append(f"step {index}: {prefix}{args!r}\n    redis: {show(ours)}\n    weft:  {show(theirs)}")
     assert not mismatches, f"{len(mismatches)} mismatching replies:\n" + "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("steps", with_known_differences(CASES, KNOWN_DIFFERENCES))
+def test_same_replies(pair, steps):
+    assert_same_replies(pair, steps)
 
 
 # ---------------------------------------------------------------------------------------------------------------

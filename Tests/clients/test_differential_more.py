@@ -17,7 +17,12 @@ import time
 
 import pytest
 
-from test_differential import Generator, pytestmark, reference, resolve  # noqa: F401 (fixture, skip mark)
+from test_differential import (  # noqa: F401 (pytestmark: the skip mark)
+    Generator,
+    assert_same_replies,
+    pytestmark,
+    with_known_differences,
+)
 
 TIMEOUT = 5
 
@@ -377,8 +382,8 @@ class RawPair:
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
-def raw_pair(request, reference, server):
-    both = RawPair(reference, server, request.param)
+def raw_pair(request, redis_reference, server):
+    both = RawPair(redis_reference, server, request.param)
     for conn in both.connections["main"]:
         assert conn.command("FLUSHALL") == ("+", b"OK")
     yield both
@@ -689,12 +694,12 @@ def normalize_bytes(data):
 
 
 @pytest.fixture(scope="module")
-def protocol_transcripts(reference, server):
+def protocol_transcripts(redis_reference, server):
     """Every protocol case on both servers at once (each on its own connection), so the idle waits overlap."""
     cases = protocol_cases()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2 * len(cases)) as pool:
         futures = {(name, side): pool.submit(transcript, port, chunks, 0.6)
-                   for name, chunks in cases.items() for side, port in (("redis", reference), ("weft", server))}
+                   for name, chunks in cases.items() for side, port in (("redis", redis_reference), ("weft", server))}
         return {key: future.result() for key, future in futures.items()}
 
 
@@ -750,26 +755,9 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize(
-    "steps",
-    [
-        pytest.param(
-            steps,
-            id=name,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[name])] if name in KNOWN_DIFFERENCES else [],
-        )
-        for name, steps in CASES.items()
-    ],
-)
+@pytest.mark.parametrize("steps", with_known_differences(CASES, KNOWN_DIFFERENCES))
 def test_same_replies(raw_pair, steps):
-    mismatches = []
-    for index, step in enumerate(steps):
-        connection, args = resolve(step)
-        ours, theirs, agree = raw_pair.run(args, connection)
-        if not agree:
-            prefix = "@other " if connection == "other" else ""
-            mismatches.append(f"step {index}: {prefix}{args!r}\n    redis: {show(ours)}\n    weft:  {show(theirs)}")
-    assert not mismatches, f"{len(mismatches)} mismatching replies:\n" + "\n".join(mismatches)
+    assert_same_replies(raw_pair, steps, show)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -3,15 +3,13 @@
 Field names were compared with redis-server 7.0 (`INFO everything`); `test_field_names_match_redis` repeats that
 comparison when redis-server is installed.
 """
-import shutil
 import socket
-import subprocess
 import time
 
 import pytest
 import redis
 
-from weft_process import client, free_port, servers  # noqa: F401 (fixture)
+from weft_process import client, servers  # noqa: F401 (fixture)
 
 SECTIONS = {
     "server": ["redis_version", "redis_mode", "os", "arch_bits", "process_id", "run_id", "tcp_port",
@@ -235,50 +233,32 @@ def test_instantaneous_ops_per_sec_follows_the_load(r):
     assert r.info("stats")["instantaneous_ops_per_sec"] > 0
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
-def test_field_names_match_redis(weft, tmp_path):
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        real = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                real.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        real.set("k", "v")
-        ours = client(weft.port)
-        ours.set("k", "v")
-        expected = raw_info(port, "everything")
-        answered = raw_info(weft.port, "everything")
+def test_field_names_match_redis(weft, redis_reference):
+    port = redis_reference
+    client(port).set("k", "v")
+    ours = client(weft.port)
+    ours.set("k", "v")
+    expected = raw_info(port, "everything")
+    answered = raw_info(weft.port, "everything")
 
-        def names(text):
-            section, found = None, {}
-            for line in text.split("\r\n"):
-                if line.startswith("# "):
-                    section = line[2:]
-                    found[section] = set()
-                elif ":" in line:
-                    found[section].add(line.split(":", 1)[0])
-            return found
+    def names(text):
+        section, found = None, {}
+        for line in text.split("\r\n"):
+            if line.startswith("# "):
+                section = line[2:]
+                found[section] = set()
+            elif ":" in line:
+                found[section].add(line.split(":", 1)[0])
+        return found
 
-        redis_names, weft_names = names(expected), names(answered)
-        # Redis prints a Latencystats section Weft does not keep; Weft adds its Transactions section.
-        assert set(weft_names) - {"Transactions"} == set(redis_names) - {"Latencystats"}
-        for section in ["Server", "Clients", "Memory", "Stats", "Replication", "CPU", "Cluster"]:
-            extra = weft_names[section] - redis_names[section] - {"weft_version"}
-            assert not extra, f"{section}: fields Redis does not print: {sorted(extra)}"
-            for name in SECTIONS[section.lower()]:
-                assert name in redis_names[section] and name in weft_names[section]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    redis_names, weft_names = names(expected), names(answered)
+    # Redis prints a Latencystats section Weft does not keep; Weft adds its Transactions section.
+    assert set(weft_names) - {"Transactions"} == set(redis_names) - {"Latencystats"}
+    for section in ["Server", "Clients", "Memory", "Stats", "Replication", "CPU", "Cluster"]:
+        extra = weft_names[section] - redis_names[section] - {"weft_version"}
+        assert not extra, f"{section}: fields Redis does not print: {sorted(extra)}"
+        for name in SECTIONS[section.lower()]:
+            assert name in redis_names[section] and name in weft_names[section]
 
 
 def test_transactions_section(r):
