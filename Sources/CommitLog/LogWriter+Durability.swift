@@ -96,9 +96,9 @@ extension LogWriter {
     package func close() throws(LogError) {
         self.isClosed.store(true, ordering: .releasing)
         self.stopFlusher()
-        guard !self.io.withLock({ $0.closed }) else { return }
+        guard !self.withIO({ $0.closed }) else { return }
         try self.flush(fsync: true)
-        self.io.withLock { io in
+        self.withIO { io in
             if io.fd >= 0 { POSIX.close(io.fd) }
             POSIX.close(io.directoryFD)
             io.fd = -1
@@ -155,7 +155,7 @@ extension LogWriter {
             case .no: fsync = false
             }
             do {
-                try self.flush(fsync: fsync, through: self.configuration.closedEpoch?() ?? .max)
+                try self.flushOnFlusher(fsync: fsync, through: self.configuration.closedEpoch?() ?? .max)
                 if fsync { lastSync = now }
                 waiting = self.policy == .always && self.hasBufferedRecords
             } catch {

@@ -19,19 +19,50 @@ extension LogWriter {
     /// - Complexity: O(n log n) in the records taken, plus the I/O.
     @discardableResult
     package func flush(fsync: Bool, through: UInt64 = .max) throws(LogError) -> DurablePoint {
-        try self.io.withLock { (io) throws(LogError) -> DurablePoint in
-            io.statistics.flushes += 1
-            do throws(LogError) {
-                let reached = try self.flushLocked(&io, fsync: fsync, through: through)
-                return self.publish(reached)
-            } catch {
-                io.statistics.failedFlushes += 1
-                self.progress.withLockBroadcasting { progress in
-                    progress.attempts += 1
-                    progress.lastFailure = error
-                }
-                throw error
+        try self.withIO { (io) throws(LogError) -> DurablePoint in
+            try self.flush(&io, fsync: fsync, through: through)
+        }
+    }
+
+    /// The flusher thread's flush. It takes the I/O lock in a loop, so before each flush it lets in the other
+    /// threads that wait for the lock (a checkpoint's flush and rotation, shutdown, INFO's statistics), giving them
+    /// up to a millisecond.
+    ///
+    /// Without that, a mutex's waiter can starve: the flusher unlocks and locks again within microseconds, long
+    /// before the woken waiter runs, and under `.always` with steady commits the flusher goes from one flush
+    /// straight into the next. With a slow disk a rotation waited through dozens of flushes.
+    func flushOnFlusher(fsync: Bool, through: UInt64) throws(LogError) {
+        var turns = 0
+        while self.ioCallers.load(ordering: .acquiring) > 0 && turns < 20 {
+            usleep(50)
+            turns += 1
+        }
+        try self.io.withLock { (io) throws(LogError) in
+            _ = try self.flush(&io, fsync: fsync, through: through)
+        }
+    }
+
+    /// Runs `body` under the I/O lock, on any thread but the flusher's: it counts itself in `ioCallers` first, so
+    /// that the flusher lets it in (see `flushOnFlusher`).
+    func withIO<R, E: Error>(_ body: (inout WriterIO) throws(E) -> R) throws(E) -> R {
+        self.ioCallers.add(1, ordering: .sequentiallyConsistent)
+        defer { self.ioCallers.subtract(1, ordering: .releasing) }
+        return try self.io.withLock(body)
+    }
+
+    /// `flush`'s work and bookkeeping, under the I/O lock.
+    private func flush(_ io: inout WriterIO, fsync: Bool, through: UInt64) throws(LogError) -> DurablePoint {
+        io.statistics.flushes += 1
+        do throws(LogError) {
+            let reached = try self.flushLocked(&io, fsync: fsync, through: through)
+            return self.publish(reached)
+        } catch {
+            io.statistics.failedFlushes += 1
+            self.progress.withLockBroadcasting { progress in
+                progress.attempts += 1
+                progress.lastFailure = error
             }
+            throw error
         }
     }
 
@@ -66,7 +97,7 @@ extension LogWriter {
     ///
     /// - Throws: `LogError.io` when the sync fails; `LogError.writerClosed`.
     package func rotate() throws(LogError) -> UInt64 {
-        try self.io.withLock { (io) throws(LogError) -> UInt64 in
+        try self.withIO { (io) throws(LogError) -> UInt64 in
             guard !io.closed else { throw .writerClosed }
             if io.fd >= 0 {
                 try self.sync(&io)

@@ -132,7 +132,10 @@ package final class LogWriter: Sendable {
     package let configuration: Configuration
 
     let lanes: [Lane]
+    /// The I/O state. Take it through `withIO`, except on the flusher thread.
     let io: Locked<WriterIO>
+    /// Threads other than the flusher inside `withIO`: waiting for the I/O lock or holding it.
+    let ioCallers = Atomic<Int>(0)
     let progress: ConditionLock<Progress>
     let isClosed = Atomic<Bool>(false)
     /// The fsync policy in force (`configuration.policy` at open, changed by `setPolicy`), as its index in
@@ -243,7 +246,7 @@ package final class LogWriter: Sendable {
 
     /// The counters so far (waits for a running flush).
     package var statistics: Statistics {
-        self.io.withLock { $0.statistics }
+        self.withIO { $0.statistics }
     }
 
     /// The lane of the calling thread: a hash of its pthread id.

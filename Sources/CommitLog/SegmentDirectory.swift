@@ -173,7 +173,7 @@ enum POSIX {
     }
 
     static func syncData(_ fd: Int32, path: String, faults: _LogFaults?) throws(LogError) {
-        if let code = faults?.takeSyncFailure() { throw .io(.sync, path: path, errno: code) }
+        if let code = faults?.beforeSync() { throw .io(.sync, path: path, errno: code) }
         while fdatasync(fd) != 0 {
             if errno != EINTR { throw .io(.sync, path: path, errno: errno) }
         }

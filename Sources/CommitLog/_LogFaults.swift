@@ -1,5 +1,12 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A test hook that makes the writer's next system calls fail, so that tests can provoke ENOSPC, EIO and a failing
-/// cleanup without filling a disk. Production code never sets one (`LogWriter.Configuration._faults` is nil).
+/// cleanup without filling a disk, or makes every sync slow, as on a slow disk. Production code never sets one
+/// (`LogWriter.Configuration._faults` is nil).
 ///
 /// Each `failNext…` call queues one failure; the writer consumes them in order, one per matching system call.
 package final class _LogFaults: Sendable {
@@ -7,6 +14,7 @@ package final class _LogFaults: Sendable {
         var writes: [(errno: Int32, prefix: Int)] = []
         var syncs: [Int32] = []
         var truncates: [Int32] = []
+        var syncDelay: UInt32 = 0
     }
 
     private let state = Locked(State())
@@ -24,6 +32,11 @@ package final class _LogFaults: Sendable {
         self.state.withLock { $0.syncs.append(errno) }
     }
 
+    /// Makes every later `fdatasync(2)` of a segment take at least `microseconds` longer (0 ends it).
+    package func delaySyncs(microseconds: UInt32) {
+        self.state.withLock { $0.syncDelay = microseconds }
+    }
+
     /// Makes the next `ftruncate(2)` (the writer cutting a partial write) fail with `errno`.
     package func failNextTruncate(errno: Int32) {
         self.state.withLock { $0.truncates.append(errno) }
@@ -33,8 +46,13 @@ package final class _LogFaults: Sendable {
         self.state.withLock { state in state.writes.isEmpty ? nil : state.writes.removeFirst() }
     }
 
-    func takeSyncFailure() -> Int32? {
-        self.state.withLock { state in state.syncs.isEmpty ? nil : state.syncs.removeFirst() }
+    /// Called before each segment sync: waits out the delay, then returns the failure queued for it, if any.
+    func beforeSync() -> Int32? {
+        let (failure, delay) = self.state.withLock { state in
+            (state.syncs.isEmpty ? nil : state.syncs.removeFirst(), state.syncDelay)
+        }
+        if delay > 0 { usleep(delay) }
+        return failure
     }
 
     func takeTruncateFailure() -> Int32? {

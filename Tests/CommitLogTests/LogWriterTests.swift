@@ -399,6 +399,71 @@ struct LogWriterTests {
         }
     }
 
+    @Test("A slow disk: while the flusher syncs back to back, rotations and statistics still get the I/O lock")
+    func slowDiskFairness() throws {
+        try withTemporaryDirectory { directory in
+            let faults = _LogFaults()
+            var configuration = smallConfiguration(policy: .always)
+            configuration._faults = faults
+            let writer = try LogWriter(directory: directory, configuration: configuration)
+            faults.delaySyncs(microseconds: 3_000)
+            try writer.startFlusher()
+            let finished = Atomic<Bool>(false)
+            let gaveUp = Atomic<Bool>(false)
+            let failures = Protected<[String]>([])
+            let mostFlushes = Protected(0)
+            runThreads(2) { index in
+                if index == 0 {
+                    // Appends without pause, so that each flush finds new records and an append to an empty lane
+                    // has asked for the next flush: the flusher goes from one flush straight into the next. At most
+                    // 1,024 records wait, so a slow disk keeps up. It stops once the other thread is through, or after
+                    // 30 seconds (not a timing check: without turns the other thread waited as long as the appends
+                    // went on).
+                    let deadline = Date().addingTimeInterval(30)
+                    var epoch: UInt64 = 0
+                    while !finished.load(ordering: .acquiring) {
+                        if Date() > deadline {
+                            gaveUp.store(true, ordering: .releasing)
+                            return
+                        }
+                        epoch += 1
+                        do {
+                            let record = [UInt8](repeating: UInt8(epoch & 0xFF), count: 64)
+                            try writer.append(record: record, tid: epoch, epoch: epoch)
+                            if epoch - writer.durableEpoch > 1024 { try writer.waitUntilDurable(epoch: epoch - 512) }
+                        } catch {
+                            failures.withLock { $0.append("append: \(error)") }
+                            return
+                        }
+                    }
+                    return
+                }
+                for _ in 0..<50 {
+                    // Between turns, the flusher gets back into its stride of flushes.
+                    usleep(5_000)
+                    do {
+                        let before = writer.statistics.flushes
+                        _ = try writer.rotate()
+                        let after = writer.statistics.flushes
+                        mostFlushes.withLock { $0 = max($0, after - before) }
+                    } catch {
+                        failures.withLock { $0.append("rotate: \(error)") }
+                    }
+                }
+                finished.store(true, ordering: .releasing)
+            }
+            let starved = gaveUp.load(ordering: .acquiring)
+            #expect(!starved, "the flusher kept the I/O lock from the other thread")
+            // Each call waits for at most the flush under way when it asked: one before the rotation and one before
+            // the second statistics call. Without turns the flusher went on through dozens.
+            #expect(mostFlushes.withLock { $0 } <= 2)
+            #expect(failures.withLock { $0 }.isEmpty)
+            faults.delaySyncs(microseconds: 0)
+            try writer.close()
+            #expect(try readLog(directory).end == .clean)
+        }
+    }
+
     @Test("A reopened writer starts the next segment after the existing ones")
     func reopen() throws {
         try withTemporaryDirectory { directory in

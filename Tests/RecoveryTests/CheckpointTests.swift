@@ -13,7 +13,8 @@ struct CheckpointTests {
         try withLogDirectory { directory in
             let clock = ManualClock()
             var setup = LogSetup.small
-            setup.segmentSize = 16 << 10
+            // Segments large enough, and transfers paced enough, that a slow disk (a sync per segment) keeps up.
+            setup.segmentSize = 256 << 10
             setup.policy = .everysec
             setup.flushInterval = .milliseconds(5)
             setup.flusher = true
@@ -62,6 +63,7 @@ struct CheckpointTests {
                 }
                 var random = SeededRandom(seed: UInt64(index + 1) &* 7919)
                 while checkpointsDone.load(ordering: .acquiring) < 3 || transfers.load(ordering: .relaxed) < minimum {
+                    usleep(50)
                     let a = Int(random.next() % UInt64(accounts))
                     var b = Int(random.next() % UInt64(accounts))
                     if b == a { b = (a + 1) % accounts }
@@ -112,7 +114,9 @@ struct CheckpointTests {
         try withLogDirectory { directory in
             let clock = ManualClock()
             var setup = LogSetup.small
-            setup.segmentSize = 16 << 10
+            // Segments large enough, and writes paced enough, that a slow disk (a sync per segment) keeps up;
+            // every checkpoint attempt still rotates the log.
+            setup.segmentSize = 256 << 10
             setup.policy = .everysec
             setup.flushInterval = .milliseconds(2)
             setup.flusher = true
@@ -161,6 +165,7 @@ struct CheckpointTests {
                     var step = 0
                     while !stop.load(ordering: .acquiring) {
                         step += 1
+                        usleep(50)
                         let db = Int(random.next() % 4)
                         let k = Int(random.next() % 800)
                         switch random.next() % 4 {
