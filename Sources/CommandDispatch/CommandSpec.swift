@@ -6,10 +6,12 @@ import TransactionEngine
 /// name first). The reply is written to the `RESPReplyWriter` passed beside it.
 ///
 /// A context lives only while its command runs (`CommandTable.execute` makes it), so it borrows what it points at
-/// instead of retaining it: a command pays no reference counting for its context.
+/// instead of retaining it. The worker and the statistics are held `Unmanaged`, not `unowned(unsafe)`: Swift turns
+/// each load of an `unowned(unsafe)` reference into a retain and a release that the optimizer must keep, so the
+/// per-command paths reach them through `withWorker` and `withStatistics`, which borrow without reference counting.
 package struct CommandContext {
-    /// Unowned: the event loop keeps its worker for the server's lifetime.
-    package unowned(unsafe) let worker: Worker
+    /// The event loop's worker, which it keeps for the server's lifetime.
+    private let workerReference: Unmanaged<Worker>
     /// The caller's session, borrowed in place for the command (no copy, no swap).
     private let sessionPointer: UnsafeMutablePointer<ClientSession>
     package let arguments: [ByteBuffer]
@@ -21,14 +23,35 @@ package struct CommandContext {
     /// Unowned: the server outlives every command it runs.
     package unowned(unsafe) var server: (any ServerContext)? = nil
     /// The event loop's counters (keyspace hits and misses, EXEC's inner commands); nil in tests without a server.
-    /// Unowned: the loop's state keeps them for the server's lifetime, and a command must not pay a retain.
-    package unowned(unsafe) var statistics: CommandStatistics? = nil
+    /// The loop's state keeps them for the server's lifetime.
+    var statisticsReference: Unmanaged<CommandStatistics>? = nil
 
     /// Only `CommandTable.execute` makes contexts; `session` must stay valid while this one is used.
     init(worker: Worker, session: UnsafeMutablePointer<ClientSession>, arguments: [ByteBuffer]) {
-        self.worker = worker
+        self.workerReference = Unmanaged.passUnretained(worker)
         self.sessionPointer = session
         self.arguments = arguments
+    }
+
+    /// The event loop's worker (a strong reference: for paths that are not per command, else `withWorker`).
+    package var worker: Worker {
+        self.workerReference.takeUnretainedValue()
+    }
+
+    /// Calls `body` with the worker, borrowed without reference counting.
+    @inline(__always) package func withWorker<R>(_ body: (Worker) -> R) -> R {
+        self.workerReference._withUnsafeGuaranteedRef(body)
+    }
+
+    /// The event loop's counters (a strong reference: for paths that are not per command, else `withStatistics`).
+    package var statistics: CommandStatistics? {
+        get { self.statisticsReference?.takeUnretainedValue() }
+        set { self.statisticsReference = newValue.map { Unmanaged.passUnretained($0) } }
+    }
+
+    /// Calls `body` with the counters, borrowed without reference counting; does nothing without them.
+    @inline(__always) package func withStatistics(_ body: (CommandStatistics) -> Void) {
+        self.statisticsReference?._withUnsafeGuaranteedRef(body)
     }
 
     /// The client's session.
@@ -67,7 +90,7 @@ package final class CommandSpec: @unchecked Sendable {
         package static let noAuth = Flags(rawValue: 1 << 6)
     }
 
-    package typealias Handler = @Sendable (inout CommandContext, inout RESPReplyWriter) throws(CommandError) -> Void
+    package typealias Handler = @Sendable (CommandContext, inout RESPReplyWriter) throws(CommandError) -> Void
 
     /// Lowercase name.
     package let name: String

@@ -128,7 +128,9 @@ package struct CommandTable: Sendable {
         server: (any ServerContext)? = nil,
         statistics: CommandStatistics? = nil
     ) {
-        let chained = statistics?.takeLastEnd() ?? 0
+        // Borrowed without reference counting for the rest of the command (see `CommandContext`).
+        let counters = statistics.map { Unmanaged.passUnretained($0) }
+        let chained = counters?._withUnsafeGuaranteedRef { $0.takeLastEnd() } ?? 0
         reply.protocolVersion = session.protocolVersion
         guard let spec = found ?? self.spec(for: arguments[0]) else {
             let error = CommandError.unknownCommand(
@@ -181,7 +183,7 @@ package struct CommandTable: Sendable {
         session.commandsProcessed += 1
         session.lastCommand = fullName
         // In a batch, the previous command's end is this one's start (see `CommandStatistics.startBatch`).
-        let started: UInt64 = statistics == nil ? 0 : chained != 0 ? chained : MonotonicClock.nanoseconds()
+        let started: UInt64 = counters == nil ? 0 : chained != 0 ? chained : MonotonicClock.nanoseconds()
         var failure: String? = nil
         withUnsafeMutablePointer(to: &session) { session in
             // The context borrows the session in place: no copy, no reference counting.
@@ -189,9 +191,9 @@ package struct CommandTable: Sendable {
             context.transaction = transaction
             context.exclusive = exclusive
             context.server = server
-            context.statistics = statistics
+            context.statisticsReference = counters
             do throws(CommandError) {
-                try spec.handler(&context, &reply)
+                try spec.handler(context, &reply)
             } catch {
                 let text = error.replyText
                 reply.error(text)
@@ -199,7 +201,7 @@ package struct CommandTable: Sendable {
             }
         }
         reply.protocolVersion = session.protocolVersion
-        if let statistics {
+        counters?._withUnsafeGuaranteedRef { statistics in
             let ended = MonotonicClock.nanoseconds()
             let elapsed = ended &- started
             statistics.markEnd(ended)
@@ -237,21 +239,24 @@ package struct CommandTable: Sendable {
         guard commands.count > 1 else { return }
         worker.prefetch(database: database) { sink in
             var budget = 64
-            // By index, with the spec lent: no copies of the argument arrays, no retains of the shared specs.
-            for index in specs.indices {
-                guard let held = specs[index] else { continue }
-                let command = commands.startIndex + index
-                let spent = held._withUnsafeGuaranteedRef { spec -> Bool in
-                    let count = commands[command].count
-                    guard spec.accepts(argumentCount: count) else { return false }
-                    for position in spec.keyStride(argumentCount: count) {
-                        guard budget > 0 else { return true }
-                        commands[command][position].withUnsafeReadableBytes(sink)
-                        budget -= 1
+            // By index through the buffers, with the spec lent: subscripts would copy the argument arrays and
+            // slices, and the shared specs are not retained.
+            commands.withUnsafeBufferPointer { commands in
+                for index in specs.indices {
+                    guard let held = specs[index] else { continue }
+                    let spent = held._withUnsafeGuaranteedRef { spec -> Bool in
+                        commands[index].withUnsafeBufferPointer { arguments -> Bool in
+                            guard spec.accepts(argumentCount: arguments.count) else { return false }
+                            for position in spec.keyStride(argumentCount: arguments.count) {
+                                guard budget > 0 else { return true }
+                                arguments[position].withUnsafeReadableBytes(sink)
+                                budget -= 1
+                            }
+                            return false
+                        }
                     }
-                    return false
+                    if spent { return }
                 }
-                if spent { return }
             }
         }
     }
@@ -294,7 +299,7 @@ extension CommandContext {
 
     /// Argument `index` compared with an uppercase option name, ignoring case.
     package func argument(_ index: Int, is option: String) -> Bool {
-        self.arguments[index].withUnsafeReadableBytes { bytes in
+        self.withBytes(index) { bytes in
             guard bytes.count == option.utf8.count else { return false }
             for (byte, expected) in zip(bytes, option.utf8) {
                 let upper = byte >= 97 && byte <= 122 ? byte - 32 : byte
@@ -311,14 +316,32 @@ extension CommandContext {
     }
 
     /// Calls `body` with the bytes of argument `index` (a key or a value).
+    ///
+    /// Through the array's buffer, the argument is borrowed in place: `arguments[index]` would copy the
+    /// `ByteBuffer`, a retain and a release of its storage.
     package func withBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try self.arguments[index].withUnsafeReadableBytes(body)
+        try self.arguments.withUnsafeBufferPointer { arguments in
+            try arguments[index].withUnsafeReadableBytes(body)
+        }
     }
 
     /// Calls `body` with stable raw buffers for the arguments at `indices`, valid until it returns (what a
     /// multi-key transaction needs for its declared keys).
     package func withKeys<R>(_ indices: some Sequence<Int>, _ body: ([KeyBytes]) throws -> R) rethrows -> R {
-        try withStableKeys(indices.lazy.map { self.arguments[$0] }, body)
+        try self.arguments.withUnsafeBufferPointer { arguments in
+            try withStableKeys(indices.lazy.map { ArgumentKey(arguments: arguments, index: $0) }, body)
+        }
+    }
+}
+
+/// One argument of a command, read in place in the array's buffer: a subscript's copy of the `ByteBuffer` would
+/// cost a retain and a release of its storage per key, twice per key in `withStableKeys`.
+struct ArgumentKey: KeySource {
+    let arguments: UnsafeBufferPointer<ByteBuffer>
+    let index: Int
+
+    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try self.arguments[self.index].withUnsafeReadableBytes(body)
     }
 }
 
@@ -376,7 +399,7 @@ extension CommandContext {
     package func write<R>(_ index: Int, _ body: (Transaction, KeyBytes) -> R) -> R {
         self.withBytes(index) { key in
             if let transaction = self.transaction { return body(transaction, key) }
-            self.worker._declare(key)
+            self.withWorker { $0._declare(key) }
             return self.runDeclared(mode: .locked) { tx in body(tx, key) }
         }
     }
@@ -387,14 +410,16 @@ extension CommandContext {
         self.withBytes(index) { key in
             if let transaction = self.transaction {
                 let entry = transaction.get(key)
-                self.statistics?.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0)
+                self.withStatistics { $0.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0) }
                 return body(entry)
             }
-            self.worker.pin()
-            defer { self.worker.unpin() }
-            let entry = self.worker._lookup(database: self.session.database, key: key)
-            self.statistics?.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0)
-            return body(entry)
+            return self.withWorker { worker in
+                worker.pin()
+                defer { worker.unpin() }
+                let entry = worker._lookup(database: self.session.database, key: key)
+                self.withStatistics { $0.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0) }
+                return body(entry)
+            }
         }
     }
 
@@ -403,7 +428,7 @@ extension CommandContext {
     package func transact<R>(_ indices: some Sequence<Int>, _ body: (Transaction, [KeyBytes]) -> R) -> R {
         self.withKeys(indices) { keys in
             if let transaction = self.transaction { return body(transaction, keys) }
-            self.worker._declare(keys, watching: [])
+            self.withWorker { $0._declare(keys, watching: []) }
             return self.runDeclared(mode: .optimistic) { tx in body(tx, keys) }
         }
     }
@@ -412,9 +437,12 @@ extension CommandContext {
     /// commits (its body cannot throw, and nothing is watched), and returns what its last run returned.
     private func runDeclared<R>(mode: TransactionMode, _ body: (Transaction) -> R) -> R {
         var result: R? = nil
-        _ = self.worker._runAttempts(database: self.session.database, mode: mode, watching: false) { tx in
-            result = body(tx)
-            return true
+        let database = self.session.database
+        _ = self.withWorker { worker in
+            worker._runAttempts(database: database, mode: mode, watching: false) { tx in
+                result = body(tx)
+                return true
+            }
         }
         return result!
     }

@@ -31,7 +31,7 @@ package enum ConnectionCommands {
             guard context.arguments.count <= 3 else { throw .syntax }
             let user = context.arguments.count == 3 ? Array(buffer: context.arguments[1]) : Array("default".utf8)
             let password = Array(buffer: context.arguments[context.arguments.count - 1])
-            try ConnectionCommands.authenticate(&context, user: user, password: password, explicitUser: context.arguments.count == 3)
+            try ConnectionCommands.authenticate(context, user: user, password: password, explicitUser: context.arguments.count == 3)
             reply.simple("OK")
         },
         CommandSpec("quit", arity: -1, flags: [.fast, .noQueue, .noAuth]) { context, reply in
@@ -50,10 +50,10 @@ package enum ConnectionCommands {
             reply.simple("RESET")
         },
         CommandSpec("hello", arity: -1, flags: [.fast, .noAuth]) { context, reply throws(CommandError) in
-            try ConnectionCommands.hello(&context, &reply)
+            try ConnectionCommands.hello(context, &reply)
         },
         CommandSpec("client", arity: -2, flags: []) { context, reply throws(CommandError) in
-            try ConnectionCommands.client(&context, &reply)
+            try ConnectionCommands.client(context, &reply)
         },
     ]
 
@@ -61,7 +61,7 @@ package enum ConnectionCommands {
     /// AUTH and HELLO ... AUTH: only the default user exists. Without `requirepass`, `AUTH password` is an error and
     /// `AUTH default anything` passes (the default user has no password); with it, the password must match.
     static func authenticate(
-        _ context: inout CommandContext,
+        _ context: CommandContext,
         user: [UInt8],
         password: [UInt8],
         explicitUser: Bool
@@ -79,7 +79,7 @@ package enum ConnectionCommands {
         context.session.authenticated = true
     }
 
-    static func hello(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+    static func hello(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         var version = context.session.protocolVersion
         var name: String? = nil
         var credentials: (user: [UInt8], password: [UInt8])? = nil
@@ -109,7 +109,7 @@ package enum ConnectionCommands {
         }
         if let credentials {
             try ConnectionCommands.authenticate(
-                &context, user: credentials.user, password: credentials.password, explicitUser: true
+                context, user: credentials.user, password: credentials.password, explicitUser: true
             )
         } else if !context.session.authenticated {
             throw CommandError(
@@ -157,7 +157,7 @@ package enum ConnectionCommands {
         throw CommandError("Unknown client type '\(context.string(index))'")
     }
 
-    static func client(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+    static func client(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         let count = context.arguments.count
         if context.argument(1, is: "ID") && count == 2 {
             reply.integer(context.session.id)

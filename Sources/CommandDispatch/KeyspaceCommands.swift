@@ -15,10 +15,10 @@ enum KeyspaceCommands {
     /// DEL, UNLINK, EXISTS, DBSIZE, FLUSHDB, FLUSHALL, TTL, PTTL.
     static let basics: [CommandSpec] = [
         CommandSpec("del", arity: -2, flags: [.write], keys: (1, -1, 1)) { context, reply in
-            reply.integer(KeyspaceCommands.delete(&context))
+            reply.integer(KeyspaceCommands.delete(context))
         },
         CommandSpec("unlink", arity: -2, flags: [.write, .fast], keys: (1, -1, 1)) { context, reply in
-            reply.integer(KeyspaceCommands.delete(&context))
+            reply.integer(KeyspaceCommands.delete(context))
         },
         CommandSpec("exists", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1)) { context, reply in
             let count = context.arguments.count - 1
@@ -53,7 +53,7 @@ enum KeyspaceCommands {
     ]
 
     /// Deletes every key argument in one transaction; returns how many existed.
-    static func delete(_ context: inout CommandContext) -> Int64 {
+    static func delete(_ context: CommandContext) -> Int64 {
         let count = context.arguments.count - 1
         if count == 1 {
             return context.write(1) { tx, key in tx.delete(key) ? 1 : 0 }
@@ -90,22 +90,22 @@ extension KeyspaceCommands {
         CommandSpec("expire", arity: -3, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
             reply throws(CommandError) in
-            reply.integer(try KeyspaceCommands.expire(&context, unit: 1000, relative: true))
+            reply.integer(try KeyspaceCommands.expire(context, unit: 1000, relative: true))
         },
         CommandSpec("pexpire", arity: -3, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
             reply throws(CommandError) in
-            reply.integer(try KeyspaceCommands.expire(&context, unit: 1, relative: true))
+            reply.integer(try KeyspaceCommands.expire(context, unit: 1, relative: true))
         },
         CommandSpec("expireat", arity: -3, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
             reply throws(CommandError) in
-            reply.integer(try KeyspaceCommands.expire(&context, unit: 1000, relative: false))
+            reply.integer(try KeyspaceCommands.expire(context, unit: 1000, relative: false))
         },
         CommandSpec("pexpireat", arity: -3, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
             reply throws(CommandError) in
-            reply.integer(try KeyspaceCommands.expire(&context, unit: 1, relative: false))
+            reply.integer(try KeyspaceCommands.expire(context, unit: 1, relative: false))
         },
         CommandSpec("expiretime", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
             reply.integer(KeyspaceCommands.expireTime(context, milliseconds: false))
@@ -128,7 +128,7 @@ extension KeyspaceCommands {
     /// The options are checked first, then the amount, then overflow (even for a missing key). A key without an
     /// expiry counts as an infinite TTL for GT and LT. A time already past deletes the key. Returns 1 when the
     /// expiry was set (or the key deleted), 0 when the key is missing or a condition failed.
-    static func expire(_ context: inout CommandContext, unit: Int64, relative: Bool) throws(CommandError) -> Int64 {
+    static func expire(_ context: CommandContext, unit: Int64, relative: Bool) throws(CommandError) -> Int64 {
         var nx = false
         var xx = false
         var gt = false
@@ -209,7 +209,7 @@ extension KeyspaceCommands {
         },
         // Declared as Redis declares the container command: its subcommands (read-only, the key at 2) live inside.
         CommandSpec("object", arity: -2, flags: []) { context, reply throws(CommandError) in
-            try KeyspaceCommands.object(&context, &reply)
+            try KeyspaceCommands.object(context, &reply)
         },
     ]
 
@@ -229,7 +229,7 @@ extension KeyspaceCommands {
 
     /// OBJECT ENCODING | REFCOUNT | FREQ key, OBJECT HELP. Like Redis, a missing key answers null. IDLETIME is not
     /// served: Weft keeps no access times.
-    static func object(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+    static func object(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         enum Subcommand { case encoding, refcount, freq }
         let count = context.arguments.count
         let subcommand: Subcommand
@@ -324,19 +324,19 @@ extension KeyspaceCommands {
     /// RENAME, RENAMENX, COPY, MOVE, SWAPDB.
     static let moves: [CommandSpec] = [
         CommandSpec("rename", arity: 3, flags: [.write], keys: (1, 2, 1)) { context, reply throws(CommandError) in
-            _ = try KeyspaceCommands.rename(&context, onlyIfMissing: false)
+            _ = try KeyspaceCommands.rename(context, onlyIfMissing: false)
             reply.simple("OK")
         },
         CommandSpec("renamenx", arity: 3, flags: [.write, .fast], keys: (1, 2, 1)) {
             context,
             reply throws(CommandError) in
-            reply.integer(try KeyspaceCommands.rename(&context, onlyIfMissing: true) ? 1 : 0)
+            reply.integer(try KeyspaceCommands.rename(context, onlyIfMissing: true) ? 1 : 0)
         },
         CommandSpec("copy", arity: -3, flags: [.write], keys: (1, 2, 1)) { context, reply throws(CommandError) in
-            reply.integer(try KeyspaceCommands.copy(&context) ? 1 : 0)
+            reply.integer(try KeyspaceCommands.copy(context) ? 1 : 0)
         },
         CommandSpec("move", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            reply.integer(try KeyspaceCommands.move(&context) ? 1 : 0)
+            reply.integer(try KeyspaceCommands.move(context) ? 1 : 0)
         },
         CommandSpec("swapdb", arity: 3, flags: [.write, .fast, .exclusive]) { context, reply throws(CommandError) in
             let first = try KeyspaceCommands.databaseIndex(context, 1, message: "invalid first DB index")
@@ -385,7 +385,7 @@ extension KeyspaceCommands {
     ///
     /// A missing source is an error; renaming a key to itself changes nothing. Returns false when RENAMENX found
     /// the destination taken (or the names equal).
-    static func rename(_ context: inout CommandContext, onlyIfMissing: Bool) throws(CommandError) -> Bool {
+    static func rename(_ context: CommandContext, onlyIfMissing: Bool) throws(CommandError) -> Bool {
         let same = context.arguments[1] == context.arguments[2]
         let outcome: Result<Bool, CommandError> = context.transact(same ? [1] : [1, 2]) { tx, keys in
             guard let entry = tx.get(keys[0]) else { return .failure(CommandError("no such key")) }
@@ -401,7 +401,7 @@ extension KeyspaceCommands {
     }
 
     /// COPY source destination [DB index] [REPLACE]: copies the bytes and the expiry, in one transaction.
-    static func copy(_ context: inout CommandContext) throws(CommandError) -> Bool {
+    static func copy(_ context: CommandContext) throws(CommandError) -> Bool {
         var replace = false
         var target = context.session.database
         var index = 3
@@ -436,7 +436,7 @@ extension KeyspaceCommands {
     }
 
     /// MOVE key db: moves the value and its expiry to another database unless the key exists there.
-    static func move(_ context: inout CommandContext) throws(CommandError) -> Bool {
+    static func move(_ context: CommandContext) throws(CommandError) -> Bool {
         let target = try KeyspaceCommands.targetDatabase(context, 2)
         guard target != context.session.database else { throw KeyspaceCommands.sameObject }
         return context.transact([1]) { tx, keys -> Bool in

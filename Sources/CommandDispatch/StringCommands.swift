@@ -15,7 +15,7 @@ enum StringCommands {
             }
         },
         CommandSpec("set", arity: -3, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            try StringCommands.set(&context, &reply)
+            try StringCommands.set(context, &reply)
         },
         CommandSpec("setnx", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
             let stored = context.write(1) { tx, key -> Bool in
@@ -53,7 +53,7 @@ enum StringCommands {
                     }
                 }
             }
-            context.statistics?.countLookups(hits: hits, misses: count - hits)
+            context.withStatistics { $0.countLookups(hits: hits, misses: count - hits) }
         },
         CommandSpec("mset", arity: -3, flags: [.write], keys: (1, -1, 2)) { context, reply throws(CommandError) in
             guard context.arguments.count % 2 == 1 else { throw .wrongArity("mset") }
@@ -65,23 +65,23 @@ enum StringCommands {
             reply.simple("OK")
         },
         CommandSpec("incr", arity: 2, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            reply.integer(try StringCommands.increment(&context, by: 1))
+            reply.integer(try StringCommands.increment(context, by: 1))
         },
         CommandSpec("decr", arity: 2, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            reply.integer(try StringCommands.increment(&context, by: -1))
+            reply.integer(try StringCommands.increment(context, by: -1))
         },
         CommandSpec("incrby", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
             reply throws(CommandError) in
             let delta = try context.integer(2)
-            reply.integer(try StringCommands.increment(&context, by: delta))
+            reply.integer(try StringCommands.increment(context, by: delta))
         },
         CommandSpec("decrby", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
             reply throws(CommandError) in
             let delta = try context.integer(2)
             guard delta != Int64.min else { throw CommandError("decrement would overflow") }
-            reply.integer(try StringCommands.increment(&context, by: -delta))
+            reply.integer(try StringCommands.increment(context, by: -delta))
         },
         CommandSpec("append", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
@@ -118,10 +118,10 @@ enum StringCommands {
             reply.integer(Int64(length))
         },
         CommandSpec("setex", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            try StringCommands.setWithExpiry(&context, &reply, name: "setex", unit: 1000)
+            try StringCommands.setWithExpiry(context, &reply, name: "setex", unit: 1000)
         },
         CommandSpec("psetex", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            try StringCommands.setWithExpiry(&context, &reply, name: "psetex", unit: 1)
+            try StringCommands.setWithExpiry(context, &reply, name: "psetex", unit: 1)
         },
         CommandSpec("getset", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
             context.write(1) { tx, key in
@@ -132,7 +132,7 @@ enum StringCommands {
         CommandSpec("getex", arity: -2, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
             reply throws(CommandError) in
-            try StringCommands.getex(&context, &reply)
+            try StringCommands.getex(context, &reply)
         },
         CommandSpec("msetnx", arity: -3, flags: [.write], keys: (1, -1, 2)) { context, reply throws(CommandError) in
             guard context.arguments.count % 2 == 1 else { throw .wrongArity("msetnx") }
@@ -149,16 +149,16 @@ enum StringCommands {
         CommandSpec("incrbyfloat", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
             reply throws(CommandError) in
-            try StringCommands.incrementFloat(&context, &reply)
+            try StringCommands.incrementFloat(context, &reply)
         },
         CommandSpec("getrange", arity: 4, flags: [.readonly], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            try StringCommands.range(&context, &reply)
+            try StringCommands.range(context, &reply)
         },
         CommandSpec("substr", arity: 4, flags: [.readonly], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            try StringCommands.range(&context, &reply)
+            try StringCommands.range(context, &reply)
         },
         CommandSpec("setrange", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
-            try StringCommands.setRange(&context, &reply)
+            try StringCommands.setRange(context, &reply)
         },
     ]
 
@@ -166,7 +166,7 @@ enum StringCommands {
     ///
     /// As in Redis, an option may repeat (`NX NX`, `EX 1 EX 2`: the last time wins) but not contradict another, and
     /// only the last expire time is parsed, after every option is known.
-    static func set(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+    static func set(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         enum Condition { case always, ifMissing, ifPresent }
         enum ExpiryOption { case none, relative(Int64), absolute(Int64), keep }
         var condition = Condition.always
@@ -266,7 +266,7 @@ enum StringCommands {
     }
 
     /// INCR, DECR, INCRBY, DECRBY: the stored string must be a Redis integer; the TTL is kept.
-    static func increment(_ context: inout CommandContext, by delta: Int64) throws(CommandError) -> Int64 {
+    static func increment(_ context: CommandContext, by delta: Int64) throws(CommandError) -> Int64 {
         let result: Result<Int64, CommandError> = context.write(1) { tx, key in
             var current: Int64 = 0
             if let entry = tx.get(key) {
@@ -284,7 +284,7 @@ enum StringCommands {
 
     /// SETEX key seconds value and PSETEX key milliseconds value: SET with EX or PX (`setexCommand`).
     static func setWithExpiry(
-        _ context: inout CommandContext,
+        _ context: CommandContext,
         _ reply: inout RESPReplyWriter,
         name: String,
         unit multiplier: Int64
@@ -304,7 +304,7 @@ enum StringCommands {
     /// GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST], as `getexCommand` runs it: options first (a syntax
     /// error even for a missing key), then the key (missing: null, whatever the expire time), then the expire time,
     /// then the reply, then the change. An EXAT or PXAT not in the future deletes the key after the reply.
-    static func getex(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+    static func getex(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         var persist = false
         var unit: ExpiryUnit? = nil
         var amountIndex = 0
@@ -367,7 +367,7 @@ enum StringCommands {
 
     /// INCRBYFLOAT key increment: the stored string and the increment are Redis `long double`s (see
     /// ``RedisFloat``); the sum must be finite; the key keeps its TTL. The reply is the stored text.
-    static func incrementFloat(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+    static func incrementFloat(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         guard let increment = context.withBytes(2, RedisFloat.parse) else { throw StringCommands.notFloat }
         let result: Result<[UInt8], CommandError> = context.write(1) { tx, key in
             var current: RedisFloat.Number = 0
@@ -390,7 +390,7 @@ enum StringCommands {
     /// GETRANGE key start end (and its old name SUBSTR), with `getrangeCommand`'s index rules: both negative with
     /// start after end is empty; negatives count from the end and clamp to 0; end clamps to the last byte. A
     /// missing key is the empty string.
-    static func range(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+    static func range(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         let first = try context.integer(2)
         let last = try context.integer(3)
         context.read(1) { entry in
@@ -421,7 +421,7 @@ enum StringCommands {
     /// SETRANGE key offset value, as `setrangeCommand`: a negative offset is an error; an empty value changes
     /// nothing and answers the current length (0 for a missing key, which is not created); the result may not
     /// exceed 512 MB; the gap past the old end is zeros; the key keeps its TTL.
-    static func setRange(_ context: inout CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+    static func setRange(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         let offset = try context.integer(2)
         guard offset >= 0 else { throw CommandError("offset is out of range") }
         let result: Result<Int, CommandError> = context.write(1) { tx, key in

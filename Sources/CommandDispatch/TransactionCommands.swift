@@ -53,9 +53,9 @@ package enum TransactionCommands {
             defer { context.session.runningExec = 0 }
             if queued.contains(where: { table.spec(for: $0[0])?.flags.contains(.exclusive) ?? false })
             {
-                TransactionCommands.execExclusively(queued, watches, table, &context, &reply)
+                TransactionCommands.execExclusively(queued, watches, table, context, &reply)
             } else {
-                TransactionCommands.execOptimistically(queued, watches, table, &context, &reply)
+                TransactionCommands.execOptimistically(queued, watches, table, context, &reply)
             }
         },
     ]
@@ -64,7 +64,7 @@ package enum TransactionCommands {
         _ queued: [[ByteBuffer]],
         _ watches: [WatchToken],
         _ table: CommandTable,
-        _ context: inout CommandContext,
+        _ context: CommandContext,
         _ reply: inout RESPReplyWriter
     ) {
         // Declare the keys that the commands name in the database they start in, for the fallback to locking.
@@ -144,7 +144,7 @@ package enum TransactionCommands {
         _ queued: [[ByteBuffer]],
         _ watches: [WatchToken],
         _ table: CommandTable,
-        _ context: inout CommandContext,
+        _ context: CommandContext,
         _ reply: inout RESPReplyWriter
     ) {
         var session = context.session

@@ -96,7 +96,7 @@ extension Worker {
         self.restoringTID = tid
         defer { self.restoringTID = nil }
         self.run(database: database, key: key) { transaction in
-            if transaction.worker.holdsNewer(than: tid) { return }
+            if transaction.withWorker({ $0.holdsNewer(than: tid) }) { return }
             switch kind {
             case .string:
                 transaction.setString(key, value, expiry: expiresAt == 0 ? .none : .at(expiresAt))
@@ -108,7 +108,7 @@ extension Worker {
         self.restoringTID = tid
         defer { self.restoringTID = nil }
         self.run(database: database, key: key) { transaction in
-            if transaction.worker.holdsNewer(than: tid) { return }
+            if transaction.withWorker({ $0.holdsNewer(than: tid) }) { return }
             transaction.delete(key)
         }
     }
@@ -117,7 +117,7 @@ extension Worker {
         self.restoringTID = tid
         defer { self.restoringTID = nil }
         self.run(database: database, key: key) { transaction in
-            if transaction.worker.holdsNewer(than: tid) { return }
+            if transaction.withWorker({ $0.holdsNewer(than: tid) }) { return }
             transaction.setExpiry(key, expiresAt == 0 ? .none : .at(expiresAt))
         }
     }

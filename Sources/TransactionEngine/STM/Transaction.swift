@@ -23,32 +23,41 @@ package enum Expiry: Sendable, Equatable {
 /// Reads see the transaction's own writes. Every read is at the transaction's fixed time `now`, so an expiry
 /// decision is the same on every read. Values returned are valid until the body returns.
 package struct Transaction {
-    @usableFromInline unowned(unsafe) let worker: Worker
+    /// Unmanaged, not `unowned(unsafe)`: Swift turns each load of an `unowned(unsafe)` reference into a retain and a
+    /// release that the optimizer must keep, and a command's transaction reaches its worker several times.
+    @usableFromInline let workerReference: Unmanaged<Worker>
 
     init(worker: Worker) {
-        self.worker = worker
+        self.workerReference = Unmanaged.passUnretained(worker)
+    }
+
+    /// Calls `body` with the worker, borrowed without reference counting (the worker outlives its transactions).
+    @inline(__always) func withWorker<R>(_ body: (Worker) -> R) -> R {
+        self.workerReference._withUnsafeGuaranteedRef(body)
     }
 
     /// The database this transaction runs in.
-    package var database: Int { self.worker.databaseIndex }
+    package var database: Int { self.withWorker { $0.databaseIndex } }
 
     /// Moves the transaction to database `index` for the reads and writes that follow (SELECT inside MULTI).
     /// Writes already buffered stay in their databases.
     package func select(database index: Int) {
-        precondition(index >= 0 && index < self.worker.databaseCount, "database index out of range")
-        self.worker.databaseIndex = index
-        self.worker.database = self.worker.database(at: index)
+        self.withWorker { worker in
+            precondition(index >= 0 && index < worker.databaseCount, "database index out of range")
+            worker.databaseIndex = index
+            worker.database = worker.database(at: index)
+        }
     }
 
     /// The transaction's time in Unix milliseconds, fixed at its first use.
-    package var now: Int64 { self.worker.transactionNow() }
+    package var now: Int64 { self.withWorker { $0.transactionNow() } }
 
     /// Which attempt this is (0 for the first); a body that writes outside the transaction resets on a re-run.
-    package var attempt: Int { self.worker.attempt }
+    package var attempt: Int { self.withWorker { $0.attempt } }
 
     /// The key's live value and expiry, or nil if it has none.
     package func get(_ key: KeyBytes) -> Entry? {
-        self.worker.transactionRead(key)
+        self.withWorker { $0.transactionRead(key) }
     }
 
     /// True when the key has a live value.
@@ -70,8 +79,10 @@ package struct Transaction {
         encoding: StringEncoding
     ) {
         let value = Value.makeString(copying: bytes, encoding: encoding)
-        self.worker.accountAllocation(value.allocatedBytes)
-        self.worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry)
+        self.withWorker { worker in
+            worker.accountAllocation(value.allocatedBytes)
+            worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry)
+        }
     }
 
     /// Sets the key to a new string of `count` bytes that `fill` writes.
@@ -83,33 +94,37 @@ package struct Transaction {
         _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) {
         let value = Value.makeString(count: count, encoding: encoding, fill)
-        self.worker.accountAllocation(value.allocatedBytes)
-        self.worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry)
+        self.withWorker { worker in
+            worker.accountAllocation(value.allocatedBytes)
+            worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry)
+        }
     }
 
     /// Moves a value this transaction read from another key to `key` (RENAME, MOVE): O(1), no copy.
     ///
     /// The transaction must also delete or overwrite the key it read `value` from; commit checks it.
     package func setMoving(_ key: KeyBytes, value: Value, expiry: Expiry) {
-        self.worker.transactionWrite(key, value: value.bits, owned: false, expiry: expiry)
+        self.withWorker { $0.transactionWrite(key, value: value.bits, owned: false, expiry: expiry) }
     }
 
     /// How many keys this transaction's buffered writes add to (or, negative, remove from) database `index`: what
     /// DBSIZE inside EXEC adds to the committed count.
     /// - Complexity: O(w) in the write set.
     package func pendingKeyCountChange(database index: Int) -> Int {
-        var change = 0
-        for entry in self.worker.writeSet where entry.written && entry.databaseIndex == index {
-            if entry.baseValue == 0 && entry.value != 0 { change += 1 }
-            if entry.baseValue != 0 && entry.value == 0 { change -= 1 }
+        self.withWorker { worker in
+            var change = 0
+            for entry in worker.writeSet where entry.written && entry.databaseIndex == index {
+                if entry.baseValue == 0 && entry.value != 0 { change += 1 }
+                if entry.baseValue != 0 && entry.value == 0 { change -= 1 }
+            }
+            return change
         }
-        return change
     }
 
     /// Deletes the key. Returns true if it had a live value.
     @discardableResult
     package func delete(_ key: KeyBytes) -> Bool {
-        self.worker.transactionDelete(key)
+        self.withWorker { $0.transactionDelete(key) }
     }
 
     /// Sets (or with `.none` removes) the expiry of a key with a live value, keeping its value.
@@ -117,7 +132,7 @@ package struct Transaction {
     /// - Returns: false if the key has no live value (nothing changes).
     @discardableResult
     package func setExpiry(_ key: KeyBytes, _ expiry: Expiry) -> Bool {
-        self.worker.transactionSetExpiry(key, expiry)
+        self.withWorker { $0.transactionSetExpiry(key, expiry) }
     }
 }
 
