@@ -115,6 +115,8 @@ package struct CommandTable: Sendable {
     ///   - arguments: the command name first; never empty.
     ///   - transaction: EXEC's transaction, when the command runs inside EXEC.
     ///   - exclusive: EXEC's exclusive transaction, when the EXEC holds the exclusive gate.
+    ///   - mayRefuse: the server's `mayRefuse` (read once per batch by the caller): only then is the server asked
+    ///     for a `refusal` (MISCONF, LOADING) before the command runs.
     ///   - statistics: the counters of the event loop running the command (nil: not counted).
     ///   - found: the command's spec when the caller has already looked it up (`prepare`); nil to look it up.
     package func execute(
@@ -126,6 +128,7 @@ package struct CommandTable: Sendable {
         transaction: Transaction? = nil,
         exclusive: ExclusiveTransaction? = nil,
         server: (any ServerContext)? = nil,
+        mayRefuse: Bool = false,
         statistics: CommandStatistics? = nil
     ) {
         // Borrowed without reference counting for the rest of the command (see `CommandContext`).
@@ -168,8 +171,9 @@ package struct CommandTable: Sendable {
             CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
             return
         }
-        // Commands inside EXEC were checked when EXEC itself was.
-        if transaction == nil, exclusive == nil, let server, server.mayRefuse,
+        // Commands inside EXEC were checked when EXEC itself was. `mayRefuse` comes first: asking the server
+        // through its existential costs a retain and a release.
+        if mayRefuse, transaction == nil, exclusive == nil, let server,
             let refusal = server.refusal(for: spec, session: session)
         {
             CommandTable.reject(refusal, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)

@@ -33,9 +33,6 @@ package protocol ServerContext: AnyObject, Sendable {
     /// The error a command gets instead of running now (`LOADING` during recovery, `MISCONF` after a failed log
     /// write), without the leading `-`; nil to run it.
     func refusal(for spec: CommandSpec, session: ClientSession) -> String?
-    /// False when no command can be refused now (no recovery running, no failed log write): `refusal` need not be
-    /// asked.
-    var mayRefuse: Bool { get }
     /// Starts a log rewrite (BGREWRITEAOF); returns the status reply, or throws Redis's error.
     func rewriteLog() throws(CommandError) -> String
     /// Whether the default user has a password (`requirepass`).

@@ -103,6 +103,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 )
             }
             statistics.startBatch()
+            // Once per batch: whether a command may be refused (a failed log write, a restore running).
+            let mayRefuse = self.server.mayRefuse
             for index in 0..<count where !self.closing {
                 func run(_ spec: CommandSpec?) {
                     self.table.execute(
@@ -112,6 +114,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                         worker: self.worker,
                         reply: &reply,
                         server: self.server,
+                        mayRefuse: mayRefuse,
                         statistics: statistics
                     )
                 }

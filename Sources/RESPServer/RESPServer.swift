@@ -514,6 +514,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         }
     }
 
+    /// False when no command can be refused now (no recovery running, no failed log write): `refusal` need not be
+    /// asked. Connections read it once per batch.
     package var mayRefuse: Bool { self.durability?.mayRefuse ?? false }
 
     package func refusal(for spec: CommandSpec, session: ClientSession) -> String? {
