@@ -26,7 +26,7 @@ package struct ClientSession: Sendable {
     /// A command was rejected while queuing: EXEC answers EXECABORT.
     package var multiFailed = false
     /// Commands queued by MULTI, each with its arguments.
-    package var queued: [[ByteBuffer]] = []
+    package var queued: [QueuedCommand] = []
     /// WATCH tokens, released by EXEC, DISCARD, UNWATCH and the connection's end.
     package var watches: [WatchToken] = []
     /// Commands run on this connection (for INFO's total_commands_processed).

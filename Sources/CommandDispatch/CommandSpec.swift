@@ -14,7 +14,7 @@ package struct CommandContext {
     private let workerReference: Unmanaged<Worker>
     /// The caller's session, borrowed in place for the command (no copy, no swap).
     private let sessionPointer: UnsafeMutablePointer<ClientSession>
-    package let arguments: [ByteBuffer]
+    package let arguments: CommandArguments
     /// Set while the command runs inside EXEC: it then reads and writes through this transaction.
     package var transaction: Transaction? = nil
     /// Set while the command runs inside an EXEC that holds the exclusive gate (one with FLUSHDB/FLUSHALL).
@@ -27,7 +27,7 @@ package struct CommandContext {
     var statisticsReference: Unmanaged<CommandStatistics>? = nil
 
     /// Only `CommandTable.execute` makes contexts; `session` must stay valid while this one is used.
-    init(worker: Worker, session: UnsafeMutablePointer<ClientSession>, arguments: [ByteBuffer]) {
+    init(worker: Worker, session: UnsafeMutablePointer<ClientSession>, arguments: CommandArguments) {
         self.workerReference = Unmanaged.passUnretained(worker)
         self.sessionPointer = session
         self.arguments = arguments
@@ -62,7 +62,7 @@ package struct CommandContext {
 
     /// The command's name as the client sent it, lowercased (for error texts).
     package var name: String {
-        String(buffer: self.arguments[0]).lowercased()
+        String(decoding: self.arguments.bytes(0), as: UTF8.self).lowercased()
     }
 }
 

@@ -57,14 +57,17 @@ package struct CommandTable: Sendable {
 
     /// The spec of a command name given as bytes (any case), without allocating.
     package func spec(for name: ByteBuffer) -> CommandSpec? {
-        name.withUnsafeReadableBytes { bytes -> CommandSpec? in
-            let mask = self.slots.count - 1
-            var slot = Int(truncatingIfNeeded: CommandTable.nameHash(bytes)) & mask
-            while true {
-                guard let spec = self.slots[slot] else { return nil }
-                if CommandTable.equalsLowercased(bytes, self.slotNames[slot]) { return spec }
-                slot = (slot + 1) & mask
-            }
+        name.withUnsafeReadableBytes { self.spec(forName: $0) }
+    }
+
+    /// The spec of the command named `bytes`, in any case; nil for an unknown name.
+    package func spec(forName bytes: UnsafeRawBufferPointer) -> CommandSpec? {
+        let mask = self.slots.count - 1
+        var slot = Int(truncatingIfNeeded: CommandTable.nameHash(bytes)) & mask
+        while true {
+            guard let spec = self.slots[slot] else { return nil }
+            if CommandTable.equalsLowercased(bytes, self.slotNames[slot]) { return spec }
+            slot = (slot + 1) & mask
         }
     }
 
@@ -120,7 +123,7 @@ package struct CommandTable: Sendable {
     ///   - statistics: the counters of the event loop running the command (nil: not counted).
     ///   - found: the command's spec when the caller has already looked it up (`prepare`); nil to look it up.
     package func execute(
-        _ arguments: [ByteBuffer],
+        _ arguments: CommandArguments,
         spec found: CommandSpec? = nil,
         session: inout ClientSession,
         worker: Worker,
@@ -135,10 +138,10 @@ package struct CommandTable: Sendable {
         let counters = statistics.map { Unmanaged.passUnretained($0) }
         let chained = counters?._withUnsafeGuaranteedRef { $0.takeLastEnd() } ?? 0
         reply.protocolVersion = session.protocolVersion
-        guard let spec = found ?? self.spec(for: arguments[0]) else {
+        guard let spec = found ?? self.spec(forName: arguments.bytes(0)) else {
             let error = CommandError.unknownCommand(
-                Array(buffer: arguments[0]),
-                arguments: arguments.dropFirst().lazy.map { Array(buffer: $0) }
+                Array(arguments.bytes(0)),
+                arguments: arguments.indices.dropFirst().lazy.map { Array(arguments.bytes($0)) }
             )
             CommandTable.reject(error.replyText, spec: nil, slot: -1, &session, &reply, statistics, worker: worker)
             return
@@ -151,7 +154,7 @@ package struct CommandTable: Sendable {
             return
         }
         if let subcommands = spec.subcommands, arguments.count >= 2 {
-            let given = String(buffer: arguments[1])
+            let given = String(decoding: arguments.bytes(1), as: UTF8.self)
             let name = given.lowercased()
             guard let arity = subcommands[name] else {
                 let text = "ERR unknown subcommand '\(given.prefix(128))'. Try \(spec.name.uppercased()) HELP."
@@ -180,7 +183,7 @@ package struct CommandTable: Sendable {
             return
         }
         if session.inMulti && !spec.flags.contains(.noQueue) {
-            session.queued.append(arguments)
+            session.queued.append(QueuedCommand(arguments))
             reply.simple("QUEUED")
             return
         }
@@ -211,7 +214,7 @@ package struct CommandTable: Sendable {
             statistics.markEnd(ended)
             statistics.countCall(slot: slot, nanoseconds: elapsed, error: failure)
             if elapsed >= statistics.slowLog.thresholdNanoseconds {
-                statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: session)
+                statistics.offerToSlowLog(arguments.buffers, nanoseconds: elapsed, session: session)
             }
         }
     }
@@ -231,36 +234,32 @@ package struct CommandTable: Sendable {
     ///   Specs live as long as the table (for ever, for `standard`), so they are held unretained: a batch costs no
     ///   reference counting on objects every event loop shares.
     package func prepare(
-        _ commands: ArraySlice<[ByteBuffer]>,
+        _ commands: [CommandArguments],
         specs: inout [Unmanaged<CommandSpec>?],
         database: Int,
         worker: Worker
     ) {
         specs.removeAll(keepingCapacity: true)
         for arguments in commands {
-            specs.append(self.spec(for: arguments[0]).map { Unmanaged.passUnretained($0) })
+            specs.append(self.spec(forName: arguments.bytes(0)).map { Unmanaged.passUnretained($0) })
         }
         guard commands.count > 1 else { return }
         worker.prefetch(database: database) { sink in
             var budget = 64
-            // By index through the buffers, with the spec lent: subscripts would copy the argument arrays and
-            // slices, and the shared specs are not retained.
-            commands.withUnsafeBufferPointer { commands in
-                for index in specs.indices {
-                    guard let held = specs[index] else { continue }
-                    let spent = held._withUnsafeGuaranteedRef { spec -> Bool in
-                        commands[index].withUnsafeBufferPointer { arguments -> Bool in
-                            guard spec.accepts(argumentCount: arguments.count) else { return false }
-                            for position in spec.keyStride(argumentCount: arguments.count) {
-                                guard budget > 0 else { return true }
-                                arguments[position].withUnsafeReadableBytes(sink)
-                                budget -= 1
-                            }
-                            return false
-                        }
+            // By index, with the spec lent: the shared specs are not retained.
+            for index in specs.indices {
+                guard let held = specs[index] else { continue }
+                let arguments = commands[index]
+                let spent = held._withUnsafeGuaranteedRef { spec -> Bool in
+                    guard spec.accepts(argumentCount: arguments.count) else { return false }
+                    for position in spec.keyStride(argumentCount: arguments.count) {
+                        guard budget > 0 else { return true }
+                        sink(arguments.bytes(position))
+                        budget -= 1
                     }
-                    if spent { return }
+                    return false
                 }
+                if spent { return }
             }
         }
     }
@@ -298,54 +297,35 @@ package struct CommandTable: Sendable {
 extension CommandContext {
     /// Argument `index` as a string (for option names and error texts).
     package func string(_ index: Int) -> String {
-        String(buffer: self.arguments[index])
+        String(decoding: self.arguments.bytes(index), as: UTF8.self)
     }
 
     /// Argument `index` compared with an uppercase option name, ignoring case.
     package func argument(_ index: Int, is option: String) -> Bool {
-        self.withBytes(index) { bytes in
-            guard bytes.count == option.utf8.count else { return false }
-            for (byte, expected) in zip(bytes, option.utf8) {
-                let upper = byte >= 97 && byte <= 122 ? byte - 32 : byte
-                if upper != expected { return false }
-            }
-            return true
+        let bytes = self.arguments.bytes(index)
+        guard bytes.count == option.utf8.count else { return false }
+        for (byte, expected) in zip(bytes, option.utf8) {
+            let upper = byte >= 97 && byte <= 122 ? byte - 32 : byte
+            if upper != expected { return false }
         }
+        return true
     }
 
     /// Argument `index` as a 64-bit integer, parsed as Redis's string2ll does.
     package func integer(_ index: Int) throws(CommandError) -> Int64 {
-        guard let value = RedisInteger.parse(self.arguments[index]) else { throw .notInteger }
+        guard let value = RedisInteger.parse(self.arguments.bytes(index)) else { throw .notInteger }
         return value
     }
 
     /// Calls `body` with the bytes of argument `index` (a key or a value).
-    ///
-    /// Through the array's buffer, the argument is borrowed in place: `arguments[index]` would copy the
-    /// `ByteBuffer`, a retain and a release of its storage.
     package func withBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try self.arguments.withUnsafeBufferPointer { arguments in
-            try arguments[index].withUnsafeReadableBytes(body)
-        }
+        try body(self.arguments.bytes(index))
     }
 
-    /// Calls `body` with stable raw buffers for the arguments at `indices`, valid until it returns (what a
-    /// multi-key transaction needs for its declared keys).
+    /// Calls `body` with the arguments at `indices`, which stay put while the command runs (what a multi-key
+    /// transaction needs for its declared keys).
     package func withKeys<R>(_ indices: some Sequence<Int>, _ body: ([KeyBytes]) throws -> R) rethrows -> R {
-        try self.arguments.withUnsafeBufferPointer { arguments in
-            try withStableKeys(indices.lazy.map { ArgumentKey(arguments: arguments, index: $0) }, body)
-        }
-    }
-}
-
-/// One argument of a command, read in place in the array's buffer: a subscript's copy of the `ByteBuffer` would
-/// cost a retain and a release of its storage per key, twice per key in `withStableKeys`.
-struct ArgumentKey: KeySource {
-    let arguments: UnsafeBufferPointer<ByteBuffer>
-    let index: Int
-
-    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try self.arguments[self.index].withUnsafeReadableBytes(body)
+        try body(indices.map { self.arguments.bytes($0) })
     }
 }
 
@@ -381,13 +361,6 @@ package enum RedisInteger {
         }
         guard magnitude <= UInt64(Int64.max) else { return nil }
         return Int64(magnitude)
-    }
-}
-
-extension ByteBuffer: KeySource {
-    @inlinable
-    package func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try self.withUnsafeReadableBytes(body)
     }
 }
 

@@ -13,12 +13,12 @@ package enum ConnectionCommands {
         CommandSpec("ping", arity: -1, flags: [.fast]) { context, reply throws(CommandError) in
             switch context.arguments.count {
             case 1: reply.simple("PONG")
-            case 2: reply.bulk(context.arguments[1])
+            case 2: reply.bulk(context.arguments.bytes(1))
             default: throw .wrongArity("ping")
             }
         },
         CommandSpec("echo", arity: 2, flags: [.fast]) { context, reply in
-            reply.bulk(context.arguments[1])
+            reply.bulk(context.arguments.bytes(1))
         },
         CommandSpec("select", arity: 2, flags: [.fast]) { context, reply throws(CommandError) in
             let index = Int64(try KeyspaceCommands.int32(context, 1))
@@ -84,7 +84,7 @@ package enum ConnectionCommands {
         var name: String? = nil
         var credentials: (user: [UInt8], password: [UInt8])? = nil
         if context.arguments.count >= 2 {
-            guard let requested = RedisInteger.parse(context.arguments[1]) else {
+            guard let requested = RedisInteger.parse(context.arguments.bytes(1)) else {
                 throw CommandError("Protocol version is not an integer or out of range")
             }
             guard requested == 2 || requested == 3 else {
@@ -187,7 +187,7 @@ package enum ConnectionCommands {
                 if !(try ConnectionCommands.clientType(context, 3)) { ids = [] }
             } else if count > 3 && context.argument(2, is: "ID") {
                 ids = try (3..<count).map { index throws(CommandError) in
-                    guard let id = RedisInteger.parse(context.arguments[index]) else {
+                    guard let id = RedisInteger.parse(context.arguments.bytes(index)) else {
                         throw CommandError("Invalid client ID")
                     }
                     return id
@@ -213,7 +213,7 @@ package enum ConnectionCommands {
             while index < count {
                 guard index + 1 < count else { throw .syntax }
                 if context.argument(index, is: "ID") {
-                    guard let id = RedisInteger.parse(context.arguments[index + 1]), id > 0 else {
+                    guard let id = RedisInteger.parse(context.arguments.bytes(index + 1)), id > 0 else {
                         throw CommandError("client-id should be greater than 0")
                     }
                     filter.id = id

@@ -368,7 +368,7 @@ extension KeyspaceCommands {
 
     /// A SWAPDB index: any failure to read a C `int` gives `message`.
     static func databaseIndex(_ context: CommandContext, _ index: Int, message: String) throws(CommandError) -> Int {
-        guard let value = RedisInteger.parse(context.arguments[index]),
+        guard let value = RedisInteger.parse(context.arguments.bytes(index)),
             value >= Int64(Int32.min) && value <= Int64(Int32.max)
         else { throw CommandError(message) }
         return Int(value)
@@ -386,7 +386,7 @@ extension KeyspaceCommands {
     /// A missing source is an error; renaming a key to itself changes nothing. Returns false when RENAMENX found
     /// the destination taken (or the names equal).
     static func rename(_ context: CommandContext, onlyIfMissing: Bool) throws(CommandError) -> Bool {
-        let same = context.arguments[1] == context.arguments[2]
+        let same = context.arguments.bytes(1).elementsEqual(context.arguments.bytes(2))
         let outcome: Result<Bool, CommandError> = context.transact(same ? [1] : [1, 2]) { tx, keys in
             guard let entry = tx.get(keys[0]) else { return .failure(CommandError("no such key")) }
             if same { return .success(!onlyIfMissing) }
@@ -416,7 +416,7 @@ extension KeyspaceCommands {
             }
             index += 1
         }
-        if target == context.session.database && context.arguments[1] == context.arguments[2] {
+        if target == context.session.database && context.arguments.bytes(1).elementsEqual(context.arguments.bytes(2)) {
             throw KeyspaceCommands.sameObject
         }
         return context.transact([1, 2]) { tx, keys -> Bool in

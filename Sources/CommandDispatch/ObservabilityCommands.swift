@@ -23,7 +23,7 @@ enum ObservabilityCommands {
         if context.argument(1, is: "GET") && count <= 3 {
             var limit = 10
             if count == 3 {
-                guard let given = RedisInteger.parse(context.arguments[2]), given >= -1 else {
+                guard let given = RedisInteger.parse(context.arguments.bytes(2)), given >= -1 else {
                     throw CommandError("count should be greater than or equal to -1")
                 }
                 limit = given == -1 ? Int.max : Int(given)

@@ -51,7 +51,9 @@ package enum TransactionCommands {
             }
             context.session.runningExec = queued.count
             defer { context.session.runningExec = 0 }
-            if queued.contains(where: { table.spec(for: $0[0])?.flags.contains(.exclusive) ?? false })
+            if queued.contains(where: { queued in
+                queued.withArguments { table.spec(forName: $0.bytes(0))?.flags.contains(.exclusive) ?? false }
+            })
             {
                 TransactionCommands.execExclusively(queued, watches, table, context, &reply)
             } else {
@@ -61,7 +63,7 @@ package enum TransactionCommands {
     ]
 
     private static func execOptimistically(
-        _ queued: [[ByteBuffer]],
+        _ queued: [QueuedCommand],
         _ watches: [WatchToken],
         _ table: CommandTable,
         _ context: CommandContext,
@@ -71,12 +73,14 @@ package enum TransactionCommands {
         let start = context.session
         var positions: [(command: Int, argument: Int)] = []
         var database = start.database
-        for (i, arguments) in queued.enumerated() {
-            guard let spec = table.spec(for: arguments[0]) else { continue }
-            if spec.name == "select", let index = RedisInteger.parse(arguments[1]) { database = Int(index) }
-            guard database == start.database else { continue }
-            for position in spec.keyPositions(argumentCount: arguments.count) {
-                positions.append((i, position))
+        for (i, command) in queued.enumerated() {
+            command.withArguments { arguments in
+                guard let spec = table.spec(forName: arguments.bytes(0)) else { return }
+                if spec.name == "select", let index = RedisInteger.parse(arguments.bytes(1)) { database = Int(index) }
+                guard database == start.database else { return }
+                for position in spec.keyPositions(argumentCount: arguments.count) {
+                    positions.append((i, position))
+                }
             }
         }
         let mark = reply.buffer.writerIndex
@@ -88,7 +92,8 @@ package enum TransactionCommands {
         statistics?.beginDeferring()
         // The engine's non-generic entry points, as CommandContext.transact uses them (no run-time generic
         // metadata per EXEC).
-        let outcome = withStableKeys(positions.lazy.map { queued[$0.command][$0.argument] }) { keys -> RunOutcome in
+        let sources = positions.lazy.map { QueuedKey(command: queued[$0.command], index: $0.argument) }
+        let outcome = withStableKeys(sources) { keys -> RunOutcome in
             worker._declare(keys, watching: watches)
             defer { worker._forgetWatches() }
             let watching = !watches.isEmpty
@@ -98,16 +103,18 @@ package enum TransactionCommands {
                 statistics?.restartDeferring()
                 var session = start
                 reply.arrayHeader(queued.count)
-                for arguments in queued {
-                    table.execute(
-                        arguments,
-                        session: &session,
-                        worker: worker,
-                        reply: &reply,
-                        transaction: tx,
-                        server: server,
-                        statistics: statistics
-                    )
+                for command in queued {
+                    command.withArguments { arguments in
+                        table.execute(
+                            arguments,
+                            session: &session,
+                            worker: worker,
+                            reply: &reply,
+                            transaction: tx,
+                            server: server,
+                            statistics: statistics
+                        )
+                    }
                 }
                 finalSession = session
                 return true
@@ -141,7 +148,7 @@ package enum TransactionCommands {
     }
 
     private static func execExclusively(
-        _ queued: [[ByteBuffer]],
+        _ queued: [QueuedCommand],
         _ watches: [WatchToken],
         _ table: CommandTable,
         _ context: CommandContext,
@@ -160,16 +167,18 @@ package enum TransactionCommands {
                 return
             }
             reply.arrayHeader(queued.count)
-            for arguments in queued {
-                table.execute(
-                    arguments,
-                    session: &session,
-                    worker: worker,
-                    reply: &reply,
-                    exclusive: exclusive,
-                    server: server,
-                    statistics: statistics
-                )
+            for command in queued {
+                command.withArguments { arguments in
+                    table.execute(
+                        arguments,
+                        session: &session,
+                        worker: worker,
+                        reply: &reply,
+                        exclusive: exclusive,
+                        server: server,
+                        statistics: statistics
+                    )
+                }
             }
         }
         TransactionCommands.keep(session, in: &context.session)
@@ -195,5 +204,15 @@ package enum TransactionCommands {
             worker.unwatch(token)
         }
         session.watches = []
+    }
+}
+
+/// A key of a queued command, for `withStableKeys`.
+private struct QueuedKey: KeySource {
+    let command: QueuedCommand
+    let index: Int
+
+    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try self.command.withBytes(self.index, body)
     }
 }

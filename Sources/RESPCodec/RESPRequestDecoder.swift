@@ -48,6 +48,17 @@ package struct RESPRequestDecoder: Sendable {
         self.limits = limits
     }
 
+    /// Whether the decoder is between requests (not inside one, not failed): `nextWhole` may start one then.
+    var isBetweenRequests: Bool {
+        if case .requestStart = self.state { return true }
+        return false
+    }
+
+    /// Forgets how far the current line's end was searched (after `nextWhole` consumed a whole request).
+    mutating func resetLineSearch() {
+        self.searchedBytes = 0
+    }
+
     /// Drops the decoder's references to the last command's arguments (keeping the array's storage for the next
     /// one). Call it after the caller has dropped its own copy and before compacting the input buffer, so that the
     /// buffer's storage is not shared and compacting it copies nothing.

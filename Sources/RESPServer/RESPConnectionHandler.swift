@@ -21,9 +21,22 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private let record: ClientRecord
     private let server: RESPServer
     private var decoder: RESPRequestDecoder
-    /// The commands of the batch being run (see `channelRead`); the arrays are reused from batch to batch.
-    private var batch: [[ByteBuffer]] = []
-    /// The specs of `batch`'s commands, looked up once by `CommandTable.prepare`.
+    /// Where each command of the batch being run lies (see `channelRead`).
+    private enum BatchEntry {
+        /// Decoded whole by `RESPRequestDecoder.nextWhole`: `count` spans in `batchSpans` from `start`, indices in
+        /// `pending`, which stays put while the batch runs.
+        case whole(start: Int, count: Int)
+        /// Decoded by `RESPRequestDecoder.next(_:into:)` (it arrived in pieces, or inline): `slowCommands[index]`.
+        case decoded(index: Int)
+    }
+    /// The batch's commands, in order; the arrays are reused from batch to batch.
+    private var batch: [BatchEntry] = []
+    private var batchSpans: [ArgumentSpan] = []
+    private var slowCommands: [[ByteBuffer]] = []
+    /// The whole commands' arguments while the batch runs, for `CommandTable.prepare`.
+    private var batchArguments: [CommandArguments] = []
+    /// The specs of `batch`'s commands, looked up once by `CommandTable.prepare` (empty when the batch holds a
+    /// command not decoded whole: each one then looks its spec up as it runs).
     private var batchSpecs: [Unmanaged<CommandSpec>?] = []
     /// At most this many pipelined requests are decoded ahead of running them.
     private static let batchLimit = 32
@@ -83,50 +96,86 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         var failure: RESPProtocolError? = nil
         while !self.closing {
             // Decode a batch of whole requests, start loading their keys, then run them in order: the keys' cache
-            // misses overlap instead of coming one per command.
+            // misses overlap instead of coming one per command. A request readable whole is located in `pending`
+            // without copying or slicing; the others (in pieces, inline) go through the decoder's slices.
             var count = 0
+            var slowCount = 0
             do {
                 while count < RESPConnectionHandler.batchLimit {
-                    if count == self.batch.count { self.batch.append([]) }
-                    guard try self.decoder.next(&self.pending!, into: &self.batch[count]) else { break }
+                    let start = self.batchSpans.count
+                    if self.decoder.nextWhole(&self.pending!, spans: &self.batchSpans) {
+                        self.batch.append(.whole(start: start, count: self.batchSpans.count - start))
+                        count += 1
+                        continue
+                    }
+                    if slowCount == self.slowCommands.count { self.slowCommands.append([]) }
+                    guard try self.decoder.next(&self.pending!, into: &self.slowCommands[slowCount]) else { break }
+                    self.batch.append(.decoded(index: slowCount))
+                    slowCount += 1
                     count += 1
                 }
             } catch {
                 failure = error
             }
-            if count > 0 {
-                self.table.prepare(
-                    self.batch[..<count],
-                    specs: &self.batchSpecs,
-                    database: self.session.database,
-                    worker: self.worker
-                )
-            }
             statistics.startBatch()
             // Once per batch: whether a command may be refused (a failed log write, a restore running).
             let mayRefuse = self.server.mayRefuse
-            for index in 0..<count where !self.closing {
-                func run(_ spec: CommandSpec?) {
-                    self.table.execute(
-                        self.batch[index],
-                        spec: spec,
-                        session: &self.session,
-                        worker: self.worker,
-                        reply: &reply,
-                        server: self.server,
-                        mayRefuse: mayRefuse,
-                        statistics: statistics
-                    )
+            // `pending` is not changed while the batch runs, so the spans' bytes stay where they are.
+            self.pending!.withVeryUnsafeBytes { storage in
+                self.batchSpans.withUnsafeBufferPointer { spans in
+                    let base = storage.baseAddress!
+                    func arguments(_ start: Int, _ count: Int) -> CommandArguments {
+                        CommandArguments(base: base, spans: UnsafeBufferPointer(rebasing: spans[start..<(start + count)]))
+                    }
+                    if count > 0 && slowCount == 0 {
+                        for entry in self.batch {
+                            if case .whole(let start, let count) = entry {
+                                self.batchArguments.append(arguments(start, count))
+                            }
+                        }
+                        self.table.prepare(
+                            self.batchArguments,
+                            specs: &self.batchSpecs,
+                            database: self.session.database,
+                            worker: self.worker
+                        )
+                    }
+                    for index in 0..<count where !self.closing {
+                        func run(_ arguments: CommandArguments, _ spec: CommandSpec?) {
+                            self.table.execute(
+                                arguments,
+                                spec: spec,
+                                session: &self.session,
+                                worker: self.worker,
+                                reply: &reply,
+                                server: self.server,
+                                mayRefuse: mayRefuse,
+                                statistics: statistics
+                            )
+                        }
+                        switch self.batch[index] {
+                        case .whole(let start, let count):
+                            // The handler holds the table, so the spec is lent to `execute` without a retain.
+                            if index < self.batchSpecs.count, let held = self.batchSpecs[index] {
+                                held._withUnsafeGuaranteedRef { run(arguments(start, count), $0) }
+                            } else {
+                                run(arguments(start, count), nil)
+                            }
+                        case .decoded(let slow):
+                            CommandArguments.with(self.slowCommands[slow]) { run($0, nil) }
+                        }
+                        if self.session.closeAfterReply { self.closing = true }
+                    }
                 }
-                // The handler holds the table, so the spec is lent to `execute` without a retain.
-                if let held = self.batchSpecs[index] { held._withUnsafeGuaranteedRef(run) } else { run(nil) }
-                if self.session.closeAfterReply { self.closing = true }
             }
             statistics.endBatch()
-            // Drop the arguments (slices of `pending`) so that compacting `pending` copies nothing.
-            for index in 0..<count {
-                self.batch[index].removeAll(keepingCapacity: true)
+            // Drop the slices of `pending` that the slow path made, so that compacting `pending` copies nothing.
+            for index in 0..<slowCount {
+                self.slowCommands[index].removeAll(keepingCapacity: true)
             }
+            self.batch.removeAll(keepingCapacity: true)
+            self.batchSpans.removeAll(keepingCapacity: true)
+            self.batchArguments.removeAll(keepingCapacity: true)
             self.batchSpecs.removeAll(keepingCapacity: true)
             if failure != nil || count < RESPConnectionHandler.batchLimit { break }
         }

@@ -140,6 +140,36 @@ struct RESPRequestDecoderTests {
         #expect(inline.map(offset) == [24, 30, 41])
     }
 
+    @Test("nextWhole locates a whole multibulk request's arguments by index, and declines the rest untouched")
+    func wholeRequests() throws {
+        var decoder = RESPRequestDecoder()
+        var buffer = ByteBuffer(string: "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*2\r\n$3\r\nGET")
+        var spans: [ArgumentSpan] = []
+        #expect(decoder.nextWhole(&buffer, spans: &spans))
+        #expect(spans == [ArgumentSpan(index: 8, count: 3), ArgumentSpan(index: 17, count: 1), ArgumentSpan(index: 24, count: 0)])
+        #expect(buffer.readerIndex == 26)
+        // The next request is not all there: declined, nothing consumed.
+        #expect(!decoder.nextWhole(&buffer, spans: &spans))
+        #expect(spans.count == 3 && buffer.readerIndex == 26)
+        buffer.writeString("\r\n$1\r\nk\r\n")
+        #expect(decoder.nextWhole(&buffer, spans: &spans))
+        #expect(spans.count == 5 && buffer.readableBytes == 0)
+        // Inline, empty and malformed requests, and leading zeros or signs, are left to `next`.
+        for text in ["PING\r\n", "*0\r\n", "*1\r\n$04\r\nPING\r\n", "*-1\r\n", "*1\r\n+3\r\n", "*01\r\n$1\r\nx\r\n"] {
+            var other = ByteBuffer(string: text)
+            var none: [ArgumentSpan] = []
+            #expect(!decoder.nextWhole(&other, spans: &none), "\(text)")
+            #expect(none.isEmpty && other.readerIndex == 0)
+        }
+        // Inside a request that `next` started, it declines.
+        var partial = ByteBuffer(string: "*2\r\n$1\r\na\r\n")
+        #expect(try decoder.next(&partial) == nil)
+        partial.writeString("$1\r\nb\r\n*1\r\n$1\r\nc\r\n")
+        #expect(!decoder.nextWhole(&partial, spans: &spans))
+        #expect(try decoder.next(&partial)?.map { String(buffer: $0) } == ["a", "b"])
+        #expect(decoder.nextWhole(&partial, spans: &spans))
+    }
+
     @Test("after an error the decoder keeps failing")
     func failedDecoderStaysFailed() throws {
         var decoder = RESPRequestDecoder()
@@ -462,17 +492,30 @@ private struct Outcome: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Feeds `input` to a fresh decoder in chunks of the given sizes, draining commands after each chunk, once through
-/// `next(_:)` and once through `next(_:into:)` as the server's batches use it (a few arrays reused in turn, each
-/// holding its command until the batch is over); both must give the same outcome, which is returned.
+/// How `decode` drains the decoder.
+private enum Draining {
+    /// `next(_:)` alone.
+    case single
+    /// `next(_:into:)`, a few arrays reused in turn, each holding its command until the batch is over.
+    case batched
+    /// As the server does: `nextWhole` first, which locates a whole request's arguments in the buffer, and
+    /// `next(_:into:)` for what it declines.
+    case whole
+}
+
+/// Feeds `input` to a fresh decoder in chunks of the given sizes, draining commands after each chunk, through
+/// `next(_:)`, through `next(_:into:)` and as the server does with `nextWhole` first; all must give the same
+/// outcome, which is returned.
 private func decode(_ input: [UInt8], chunks: [Int], limits: RESPLimits = RESPLimits()) -> Outcome {
-    let single = decode(input, chunks: chunks, limits: limits, batched: false)
-    let batched = decode(input, chunks: chunks, limits: limits, batched: true)
+    let single = decode(input, chunks: chunks, limits: limits, draining: .single)
+    let batched = decode(input, chunks: chunks, limits: limits, draining: .batched)
+    let whole = decode(input, chunks: chunks, limits: limits, draining: .whole)
     #expect(single == batched, "next(_:) and next(_:into:) differ for chunks \(chunks)")
+    #expect(single == whole, "next(_:) and nextWhole differ for chunks \(chunks)")
     return single
 }
 
-private func decode(_ input: [UInt8], chunks: [Int], limits: RESPLimits, batched: Bool) -> Outcome {
+private func decode(_ input: [UInt8], chunks: [Int], limits: RESPLimits, draining: Draining) -> Outcome {
     var decoder = RESPRequestDecoder(limits: limits)
     var buffer = ByteBuffer()
     var outcome = Outcome()
@@ -482,7 +525,28 @@ private func decode(_ input: [UInt8], chunks: [Int], limits: RESPLimits, batched
         buffer.writeBytes(input[offset..<(offset + size)])
         offset += size
         do throws(RESPProtocolError) {
-            if batched {
+            if draining == .whole {
+                var spans: [ArgumentSpan] = []
+                var slow: [ByteBuffer] = []
+                while true {
+                    let start = spans.count
+                    let reader = buffer.readerIndex
+                    if decoder.nextWhole(&buffer, spans: &spans) {
+                        #expect(spans.count > start)
+                        // The spans point into the bytes just consumed.
+                        #expect(spans[start...].allSatisfy { $0.index >= reader && $0.index + $0.count <= buffer.readerIndex })
+                        // Read as the server reads them: through the buffer's storage, by index.
+                        outcome.commands.append(buffer.withVeryUnsafeBytes { storage in
+                            spans[start...].map { Array(storage[$0.index..<($0.index + $0.count)]) }
+                        })
+                        continue
+                    }
+                    #expect(spans.count == start && buffer.readerIndex == reader, "a declined request consumed bytes")
+                    guard try decoder.next(&buffer, into: &slow) else { break }
+                    #expect(!slow.isEmpty)
+                    outcome.commands.append(slow.map { Array($0.readableBytesView) })
+                }
+            } else if draining == .batched {
                 var count = 0
                 while try decoder.next(&buffer, into: &batch[count % batch.count]) {
                     let command = batch[count % batch.count]

@@ -1,0 +1,123 @@
+import NIOCore
+import RESPCodec
+
+/// A command's arguments, its name first: byte ranges in memory that stays put while the command runs (the
+/// connection's read buffer for pipelined requests, or a temporary copy for the others).
+///
+/// Nothing here is reference counted: a command that reads its arguments through `bytes(_:)` pays no retain or
+/// release for them, where an array of `ByteBuffer` slices paid a pair per argument. Valid only during the call
+/// it was passed to; what outlives it (MULTI's queue, the slow log) takes copies (`buffers`).
+package struct CommandArguments: RandomAccessCollection {
+    /// The memory that `spans`' indices count from.
+    package let base: UnsafeRawPointer
+    /// One span per argument.
+    package let spans: UnsafeBufferPointer<ArgumentSpan>
+
+    package init(base: UnsafeRawPointer, spans: UnsafeBufferPointer<ArgumentSpan>) {
+        self.base = base
+        self.spans = spans
+    }
+
+    package var startIndex: Int { 0 }
+    package var endIndex: Int { self.spans.count }
+
+    /// The bytes of argument `index`, valid while the command runs.
+    @inline(__always) package func bytes(_ index: Int) -> UnsafeRawBufferPointer {
+        let span = self.spans[index]
+        return UnsafeRawBufferPointer(start: self.base + span.index, count: span.count)
+    }
+
+    /// A copy of argument `index` (for what is not per command: option parsing, errors, replies that echo it).
+    package subscript(index: Int) -> ByteBuffer {
+        ByteBuffer(bytes: self.bytes(index))
+    }
+
+    /// Copies of every argument, for what keeps the command (MULTI's queue, the slow log): slices of one new
+    /// buffer holding them all, so one allocation per command.
+    package var buffers: [ByteBuffer] {
+        var total = 0
+        for span in self.spans { total += span.count }
+        var all = ByteBufferAllocator().buffer(capacity: total)
+        for index in self.indices { all.writeBytes(self.bytes(index)) }
+        var result: [ByteBuffer] = []
+        result.reserveCapacity(self.count)
+        var offset = 0
+        for span in self.spans {
+            result.append(all.getSlice(at: offset, length: span.count)!)
+            offset += span.count
+        }
+        return result
+    }
+
+    /// Calls `body` with `buffers` as arguments: copies their bytes into one temporary allocation, on the stack
+    /// when small (EXEC's queued commands, and requests that did not arrive whole).
+    package static func with<R>(_ buffers: [ByteBuffer], _ body: (CommandArguments) throws -> R) rethrows -> R {
+        let total = buffers.reduce(0) { $0 + $1.readableBytes }
+        return try withUnsafeTemporaryAllocation(of: ArgumentSpan.self, capacity: Swift.max(buffers.count, 1)) { spans in
+            try withUnsafeTemporaryAllocation(byteCount: Swift.max(total, 1), alignment: 1) { storage in
+                var offset = 0
+                for (index, buffer) in buffers.enumerated() {
+                    buffer.withUnsafeReadableBytes { bytes in
+                        if let source = bytes.baseAddress, bytes.count > 0 {
+                            (storage.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count)
+                        }
+                    }
+                    spans.initializeElement(at: index, to: ArgumentSpan(index: offset, count: buffer.readableBytes))
+                    offset += buffer.readableBytes
+                }
+                defer { spans.baseAddress!.deinitialize(count: buffers.count) }
+                let arguments = CommandArguments(
+                    base: UnsafeRawPointer(storage.baseAddress!),
+                    spans: UnsafeBufferPointer(rebasing: spans[..<buffers.count])
+                )
+                return try body(arguments)
+            }
+        }
+    }
+}
+
+/// A command queued by MULTI, kept until EXEC: its arguments' bytes back to back in one array and their spans in
+/// another, which EXEC reads in place.
+package struct QueuedCommand: Sendable {
+    private let storage: [UInt8]
+    private let spans: [ArgumentSpan]
+
+    /// A copy of `arguments`.
+    package init(_ arguments: CommandArguments) {
+        var total = 0
+        for span in arguments.spans { total += span.count }
+        var storage: [UInt8] = []
+        storage.reserveCapacity(total)
+        var spans: [ArgumentSpan] = []
+        spans.reserveCapacity(arguments.count)
+        for index in arguments.indices {
+            let bytes = arguments.bytes(index)
+            spans.append(ArgumentSpan(index: storage.count, count: bytes.count))
+            storage.append(contentsOf: bytes)
+        }
+        self.storage = storage
+        self.spans = spans
+    }
+
+    /// The number of arguments, the name included.
+    package var count: Int { self.spans.count }
+
+    /// Calls `body` with the arguments, located in place.
+    package func withArguments<R>(_ body: (CommandArguments) throws -> R) rethrows -> R {
+        try self.storage.withUnsafeBytes { bytes in
+            try self.spans.withUnsafeBufferPointer { spans in
+                // An empty array may have no address; then every argument is empty and none is read.
+                let base = bytes.baseAddress ?? UnsafeRawPointer(spans.baseAddress!)
+                return try body(CommandArguments(base: base, spans: spans))
+            }
+        }
+    }
+
+    /// Calls `body` with the bytes of argument `index`.
+    package func withBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try self.storage.withUnsafeBytes { bytes in
+            let span = self.spans[index]
+            return try body(UnsafeRawBufferPointer(rebasing: bytes[span.index..<(span.index + span.count)]))
+        }
+    }
+}
