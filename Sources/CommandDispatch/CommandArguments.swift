@@ -24,7 +24,9 @@ package struct CommandArguments: RandomAccessCollection {
     /// The bytes of argument `index`, valid while the command runs.
     @inline(__always) package func bytes(_ index: Int) -> UnsafeRawBufferPointer {
         let span = self.spans[index]
-        return UnsafeRawBufferPointer(start: self.base + span.index, count: span.count)
+        // Address arithmetic, not pointer arithmetic: a span may lie in another allocation than `base` (`with`).
+        let start = UnsafeRawPointer(bitPattern: Int(bitPattern: self.base) &+ span.index)
+        return UnsafeRawBufferPointer(start: start, count: span.count)
     }
 
     /// A copy of argument `index` (for what is not per command: option parsing, errors, replies that echo it).
@@ -49,14 +51,31 @@ package struct CommandArguments: RandomAccessCollection {
         return result
     }
 
-    /// Calls `body` with `buffers` as arguments: copies their bytes into one temporary allocation, on the stack
-    /// when small (EXEC's queued commands, and requests that did not arrive whole).
+    /// Calls `body` with `buffers` as arguments (requests that did not arrive whole): arguments of 64 KiB and more,
+    /// up to eight of them, are used in place; the others are copied into one temporary allocation, on the stack
+    /// when small. So a large value is not copied once more before the command copies it into the keyspace.
     package static func with<R>(_ buffers: [ByteBuffer], _ body: (CommandArguments) throws -> R) rethrows -> R {
-        let total = buffers.reduce(0) { $0 + $1.readableBytes }
+        var inPlace: [Int] = []
+        var copied = 0
+        for (index, buffer) in buffers.enumerated() {
+            if buffer.readableBytes >= CommandArguments.inPlaceSize && inPlace.count < 8 {
+                inPlace.append(index)
+            } else {
+                copied += buffer.readableBytes
+            }
+        }
         return try withUnsafeTemporaryAllocation(of: ArgumentSpan.self, capacity: Swift.max(buffers.count, 1)) { spans in
-            try withUnsafeTemporaryAllocation(byteCount: Swift.max(total, 1), alignment: 1) { storage in
+            try withUnsafeTemporaryAllocation(byteCount: Swift.max(copied, 1), alignment: 1) { storage in
+                let base = UnsafeRawPointer(storage.baseAddress!)
                 var offset = 0
+                var next = 0
                 for (index, buffer) in buffers.enumerated() {
+                    if next < inPlace.count && inPlace[next] == index {
+                        // Filled in below, while the buffer is borrowed.
+                        spans.initializeElement(at: index, to: ArgumentSpan(index: 0, count: 0))
+                        next += 1
+                        continue
+                    }
                     buffer.withUnsafeReadableBytes { bytes in
                         if let source = bytes.baseAddress, bytes.count > 0 {
                             (storage.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count)
@@ -66,14 +85,27 @@ package struct CommandArguments: RandomAccessCollection {
                     offset += buffer.readableBytes
                 }
                 defer { spans.baseAddress!.deinitialize(count: buffers.count) }
-                let arguments = CommandArguments(
-                    base: UnsafeRawPointer(storage.baseAddress!),
-                    spans: UnsafeBufferPointer(rebasing: spans[..<buffers.count])
-                )
-                return try body(arguments)
+                // Borrows the in-place arguments one inside the other, then runs `body` inside them all.
+                func borrowing(_ position: Int) throws -> R {
+                    guard position < inPlace.count else {
+                        return try body(
+                            CommandArguments(base: base, spans: UnsafeBufferPointer(rebasing: spans[..<buffers.count]))
+                        )
+                    }
+                    let index = inPlace[position]
+                    return try buffers[index].withUnsafeReadableBytes { bytes in
+                        let distance = Int(bitPattern: bytes.baseAddress!) &- Int(bitPattern: base)
+                        spans[index] = ArgumentSpan(index: distance, count: bytes.count)
+                        return try borrowing(position + 1)
+                    }
+                }
+                return try borrowing(0)
             }
         }
     }
+
+    /// From this size an argument of `with` is used in place rather than copied.
+    static let inPlaceSize = 64 * 1024
 }
 
 /// A command queued by MULTI, kept until EXEC: its arguments' bytes back to back in one array and their spans in

@@ -121,6 +121,42 @@ struct ServerCommandTests {
         #expect(try c.call(bytes: [Array("GET".utf8), Array("huge".utf8)]) == .bulk(value))
     }
 
+    @Test("requests that arrive in pieces, with arguments large and small, in place and copied, keep their bytes")
+    func requestsInPieces() throws {
+        let server = try TestServer()
+        let c = try server.client()
+        // MSET of 10 keys with 100 KB values: more than the eight large arguments used in place, so some are copied;
+        // every value differs, so a mix-up shows.
+        var arguments: [[UInt8]] = [Array("MSET".utf8)]
+        for i in 0..<10 {
+            arguments.append(Array("piece:\(i)".utf8))
+            var value = [UInt8](repeating: UInt8(0x61 + i), count: 100 * 1024 + i)
+            value[i] = 0x00
+            arguments.append(value)
+        }
+        arguments.append(Array("small".utf8))
+        arguments.append(Array("s".utf8))
+        let request = RESPTestClient.encode(arguments)
+        // In pieces, so that the server reads the request over several reads and decodes it on the slow path.
+        var offset = 0
+        while offset < request.count {
+            let end = min(offset + 7_919, request.count)
+            try c.send(raw: Array(request[offset..<end]))
+            offset = end
+            usleep(200)
+        }
+        #expect(try c.read() == .ok)
+        for i in 0..<10 {
+            #expect(try c.call(bytes: [Array("GET".utf8), Array("piece:\(i)".utf8)]) == .bulk(arguments[2 + 2 * i]))
+        }
+        #expect(try c.call("GET", "small") == .bulk("s"))
+        // An inline request (the slow path too) and a whole one after it in the same read.
+        try c.send(raw: "SET inline v1\r\n" + "*3\r\n$3\r\nSET\r\n$5\r\nwhole\r\n$2\r\nv2\r\n")
+        #expect(try c.read() == .ok)
+        #expect(try c.read() == .ok)
+        #expect(try c.call("MGET", "inline", "whole") == .array([.bulk("v1"), .bulk("v2")]))
+    }
+
     @Test("a client whose unsent replies pass client-output-buffer-limit is disconnected; CONFIG shows the limit")
     func outputLimit() throws {
         let server = try TestServer(outputHardLimit: 1 << 20)
