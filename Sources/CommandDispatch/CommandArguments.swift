@@ -6,7 +6,7 @@ import RESPCodec
 ///
 /// Nothing here is reference counted: a command that reads its arguments through `bytes(_:)` pays no retain or
 /// release for them, where an array of `ByteBuffer` slices paid a pair per argument. Valid only during the call
-/// it was passed to; what outlives it (MULTI's queue, the slow log) takes copies (`buffers`).
+/// it was passed to; what outlives it takes copies (MULTI's `QueuedCommand`, the slow log's entry).
 package struct CommandArguments: RandomAccessCollection {
     /// The memory that `spans`' indices count from.
     package let base: UnsafeRawPointer
@@ -23,6 +23,8 @@ package struct CommandArguments: RandomAccessCollection {
 
     /// The bytes of argument `index`, valid while the command runs.
     @inline(__always) package func bytes(_ index: Int) -> UnsafeRawBufferPointer {
+        // As an array's subscript would: an index past the arguments traps instead of reading other memory.
+        precondition(index >= 0 && index < self.spans.count, "argument index out of range")
         let span = self.spans[index]
         // Address arithmetic, not pointer arithmetic: a span may lie in another allocation than `base` (`with`).
         let start = UnsafeRawPointer(bitPattern: Int(bitPattern: self.base) &+ span.index)
@@ -32,23 +34,6 @@ package struct CommandArguments: RandomAccessCollection {
     /// A copy of argument `index` (for what is not per command: option parsing, errors, replies that echo it).
     package subscript(index: Int) -> ByteBuffer {
         ByteBuffer(bytes: self.bytes(index))
-    }
-
-    /// Copies of every argument, for what keeps the command (MULTI's queue, the slow log): slices of one new
-    /// buffer holding them all, so one allocation per command.
-    package var buffers: [ByteBuffer] {
-        var total = 0
-        for span in self.spans { total += span.count }
-        var all = ByteBufferAllocator().buffer(capacity: total)
-        for index in self.indices { all.writeBytes(self.bytes(index)) }
-        var result: [ByteBuffer] = []
-        result.reserveCapacity(self.count)
-        var offset = 0
-        for span in self.spans {
-            result.append(all.getSlice(at: offset, length: span.count)!)
-            offset += span.count
-        }
-        return result
     }
 
     /// Calls `body` with `buffers` as arguments (requests that did not arrive whole): arguments of 64 KiB and more,

@@ -202,8 +202,8 @@ package final class CommandStatistics: @unchecked Sendable {
 
     /// Called by the dispatcher when a command took at least the slow log's threshold. EXEC itself is not logged
     /// (Redis's SKIP_SLOWLOG); the commands it ran are, one by one.
-    @inline(never) func offerToSlowLog(_ arguments: [ByteBuffer], nanoseconds: UInt64, session: ClientSession) {
-        guard String(buffer: arguments[0]).lowercased() != "exec" else { return }
+    @inline(never) func offerToSlowLog(_ arguments: CommandArguments, nanoseconds: UInt64, session: ClientSession) {
+        guard String(decoding: arguments.bytes(0), as: UTF8.self).lowercased() != "exec" else { return }
         let entry = SlowLog.Entry(
             arguments: arguments,
             microseconds: nanoseconds / 1000,

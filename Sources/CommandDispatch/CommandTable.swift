@@ -214,7 +214,7 @@ package struct CommandTable: Sendable {
             statistics.markEnd(ended)
             statistics.countCall(slot: slot, nanoseconds: elapsed, error: failure)
             if elapsed >= statistics.slowLog.thresholdNanoseconds {
-                statistics.offerToSlowLog(arguments.buffers, nanoseconds: elapsed, session: session)
+                statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: session)
             }
         }
     }
@@ -228,7 +228,7 @@ package struct CommandTable: Sendable {
     /// run; at most 64 keys are prefetched per call.
     ///
     /// - Parameters:
-    ///   - commands: the batch, each command's name first.
+    ///   - commands: the batch, each command's name first; a command without arguments is skipped (nil spec).
     ///   - specs: replaced by one spec per command.
     ///   - database: the client's database when the batch starts.
     ///   Specs live as long as the table (for ever, for `standard`), so they are held unretained: a batch costs no
@@ -241,6 +241,11 @@ package struct CommandTable: Sendable {
     ) {
         specs.removeAll(keepingCapacity: true)
         for arguments in commands {
+            // No arguments: a command the caller will look up itself.
+            guard !arguments.isEmpty else {
+                specs.append(nil)
+                continue
+            }
             specs.append(self.spec(forName: arguments.bytes(0)).map { Unmanaged.passUnretained($0) })
         }
         guard commands.count > 1 else { return }

@@ -36,7 +36,7 @@ package final class SlowLog: Sendable {
 
         /// An entry for `arguments` (the name first), with the last kept place saying how many arguments were left
         /// out, long arguments cut with how many bytes were left out, and secrets redacted.
-        package init(arguments: [ByteBuffer], microseconds: UInt64, address: String, name: String) {
+        package init(arguments: CommandArguments, microseconds: UInt64, address: String, name: String) {
             let count = arguments.count
             let kept = min(count, Entry.maximumArguments)
             var shown: [[UInt8]] = []
@@ -48,7 +48,8 @@ package final class SlowLog: Sendable {
                 } else if redacted.contains(index) {
                     shown.append(Array("(redacted)".utf8))
                 } else {
-                    let bytes = arguments[index].readableBytesView
+                    // Only what is kept is copied: a long value is cut here, not copied whole first.
+                    let bytes = arguments.bytes(index)
                     if bytes.count > Entry.maximumArgumentBytes {
                         let more = bytes.count - Entry.maximumArgumentBytes
                         let cut = Array(bytes.prefix(Entry.maximumArgumentBytes))
@@ -66,8 +67,8 @@ package final class SlowLog: Sendable {
         }
 
         /// The arguments Redis hides: AUTH's, HELLO's AUTH user and password, CONFIG SET's value of a password.
-        static func redactedPositions(_ arguments: [ByteBuffer]) -> Set<Int> {
-            func word(_ index: Int) -> String { String(buffer: arguments[index]).lowercased() }
+        static func redactedPositions(_ arguments: CommandArguments) -> Set<Int> {
+            func word(_ index: Int) -> String { String(decoding: arguments.bytes(index), as: UTF8.self).lowercased() }
             switch word(0) {
             case "auth":
                 return Set(1..<arguments.count)

@@ -48,9 +48,11 @@ package struct RESPRequestDecoder: Sendable {
         self.limits = limits
     }
 
-    /// Whether the decoder is between requests (not inside one, not failed): `nextWhole` may start one then.
+    /// Whether the decoder is between requests (not inside one, not failed) and has not searched the next one's
+    /// first line yet: `nextWhole` may start one then. (Once `next` has searched part of a line, `next` resumes the
+    /// search, so a line fed in small pieces is still scanned once.)
     var isBetweenRequests: Bool {
-        if case .requestStart = self.state { return true }
+        if case .requestStart = self.state { return self.searchedBytes == 0 }
         return false
     }
 

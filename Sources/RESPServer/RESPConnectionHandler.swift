@@ -35,8 +35,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var slowCommands: [[ByteBuffer]] = []
     /// The whole commands' arguments while the batch runs, for `CommandTable.prepare`.
     private var batchArguments: [CommandArguments] = []
-    /// The specs of `batch`'s commands, looked up once by `CommandTable.prepare` (empty when the batch holds a
-    /// command not decoded whole: each one then looks its spec up as it runs).
+    /// The specs of `batch`'s commands, looked up once by `CommandTable.prepare` (nil for a command not decoded
+    /// whole: it looks its spec up as it runs).
     private var batchSpecs: [Unmanaged<CommandSpec>?] = []
     /// At most this many pipelined requests are decoded ahead of running them.
     private static let batchLimit = 32
@@ -127,10 +127,13 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                     func arguments(_ start: Int, _ count: Int) -> CommandArguments {
                         CommandArguments(base: base, spans: UnsafeBufferPointer(rebasing: spans[start..<(start + count)]))
                     }
-                    if count > 0 && slowCount == 0 {
+                    if count > 0 {
+                        // A command not decoded whole gets no arguments here (no spec, no prefetch): it looks its
+                        // spec up as it runs.
                         for entry in self.batch {
-                            if case .whole(let start, let count) = entry {
-                                self.batchArguments.append(arguments(start, count))
+                            switch entry {
+                            case .whole(let start, let count): self.batchArguments.append(arguments(start, count))
+                            case .decoded: self.batchArguments.append(arguments(0, 0))
                             }
                         }
                         self.table.prepare(
@@ -174,7 +177,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 self.slowCommands[index].removeAll(keepingCapacity: true)
             }
             self.batch.removeAll(keepingCapacity: true)
-            self.batchSpans.removeAll(keepingCapacity: true)
+            // A huge request's spans are not kept for ever.
+            self.batchSpans.removeAll(keepingCapacity: self.batchSpans.capacity <= 4096)
             self.batchArguments.removeAll(keepingCapacity: true)
             self.batchSpecs.removeAll(keepingCapacity: true)
             if failure != nil || count < RESPConnectionHandler.batchLimit { break }

@@ -168,6 +168,15 @@ struct RESPRequestDecoderTests {
         #expect(!decoder.nextWhole(&partial, spans: &spans))
         #expect(try decoder.next(&partial)?.map { String(buffer: $0) } == ["a", "b"])
         #expect(decoder.nextWhole(&partial, spans: &spans))
+        // Once `next` has searched part of a first line, it resumes that search: a line fed byte by byte is scanned
+        // once, not again by `nextWhole` on every read.
+        var line = ByteBuffer(string: "*1")
+        #expect(!decoder.nextWhole(&line, spans: &spans))
+        #expect(try decoder.next(&line) == nil)
+        line.writeString("\r\n$1\r\nx\r\n*1\r\n$1\r\ny\r\n")
+        #expect(!decoder.nextWhole(&line, spans: &spans))
+        #expect(try decoder.next(&line)?.map { String(buffer: $0) } == ["x"])
+        #expect(decoder.nextWhole(&line, spans: &spans))
     }
 
     @Test("after an error the decoder keeps failing")
