@@ -1,4 +1,3 @@
-import Dispatch
 import RESPServer
 
 #if canImport(Glibc)
@@ -9,19 +8,67 @@ import Darwin
 
 /// SIGTERM, SIGINT and SHUTDOWN: stop listening, close every client after its pending replies, flush and sync the
 /// log, exit 0.
+///
+/// SIGTERM and SIGINT are blocked in every thread from the start of main (`blockSignals`; threads inherit the
+/// mask), and one thread of ours takes them with `sigwait`. A process-directed signal is delivered to any thread that
+/// does not block it: with a handler set up after SwiftNIO's and libdispatch's threads had started, a SIGTERM was
+/// seen, now and then, to be ignored or to kill the process without the graceful stop.
 enum Shutdown {
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    /// The signals that stop the server.
+    private static var stopSignals: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        return set
+    }
 
-    /// Installs the signal handlers and the SHUTDOWN hook. Called once, from main, before serving.
+    /// Blocks SIGTERM and SIGINT in the calling thread, and so in every thread it starts later. Call it first in
+    /// main, before anything starts a thread.
+    static func blockSignals() {
+        var set = Shutdown.stopSignals
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Installs the SHUTDOWN hook and starts the thread that waits for SIGTERM and SIGINT. Called once, from main,
+    /// before serving; a signal that arrived earlier is pending and taken then.
     static func install(server: RESPServer) {
         server.onShutdownRequest { Shutdown.stop(server, reason: "SHUTDOWN") }
         signal(SIGPIPE, SIG_IGN)
-        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { Shutdown.stop(server, reason: name) }
-            source.resume()
-            Shutdown.sources.append(source)
+        let waiter = Unmanaged.passRetained(SignalWaiter(server: server)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(
+            &thread,
+            nil,
+            { raw in
+                Unmanaged<SignalWaiter>.fromOpaque(raw!).takeRetainedValue().run()
+                return nil
+            },
+            waiter
+        )
+        if result != 0 {
+            Unmanaged<SignalWaiter>.fromOpaque(waiter).release()
+            Shutdown.say("cannot start the signal thread: \(String(cString: strerror(result)))")
+            exit(1)
+        }
+        pthread_detach(thread)
+    }
+
+    /// The signal thread's state: the server to stop.
+    private final class SignalWaiter {
+        let server: RESPServer
+
+        init(server: RESPServer) {
+            self.server = server
+        }
+
+        func run() {
+            var set = Shutdown.stopSignals
+            while true {
+                var number: Int32 = 0
+                guard sigwait(&set, &number) == 0 else { continue }
+                Shutdown.stop(self.server, reason: number == SIGINT ? "SIGINT" : "SIGTERM")
+            }
         }
     }
 

@@ -10,6 +10,9 @@ import Glibc
 import Darwin
 #endif
 
+// Before any thread starts: SIGTERM and SIGINT wait for `Shutdown`'s thread (see there).
+Shutdown.blockSignals()
+
 // Start order: configuration, engine, listen (answering -LOADING), replay the log, open the log for writing, serve.
 func say(_ message: String) {
     ServerLog.say(message)
