@@ -55,12 +55,7 @@ package struct CommandTable: Sendable {
         self.commands[name.lowercased()]
     }
 
-    /// The spec of a command name given as bytes (any case), without allocating.
-    package func spec(for name: ByteBuffer) -> CommandSpec? {
-        name.withUnsafeReadableBytes { self.spec(forName: $0) }
-    }
-
-    /// The spec of the command named `bytes`, in any case; nil for an unknown name.
+    /// The spec of the command named `bytes`, in any case, without allocating; nil for an unknown name.
     package func spec(forName bytes: UnsafeRawBufferPointer) -> CommandSpec? {
         let mask = self.slots.count - 1
         var slot = Int(truncatingIfNeeded: CommandTable.nameHash(bytes)) & mask
@@ -69,6 +64,11 @@ package struct CommandTable: Sendable {
             if CommandTable.equalsLowercased(bytes, self.slotNames[slot]) { return spec }
             slot = (slot + 1) & mask
         }
+    }
+
+    /// The spec of a command MULTI queued; nil for an unknown name.
+    package func spec(for command: QueuedCommand) -> CommandSpec? {
+        command.withBytes(0) { self.spec(forName: $0) }
     }
 
     /// True when `bytes`, lowercased, are `name`.

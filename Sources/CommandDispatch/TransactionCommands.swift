@@ -51,10 +51,7 @@ package enum TransactionCommands {
             }
             context.session.runningExec = queued.count
             defer { context.session.runningExec = 0 }
-            if queued.contains(where: { queued in
-                queued.withArguments { table.spec(forName: $0.bytes(0))?.flags.contains(.exclusive) ?? false }
-            })
-            {
+            if queued.contains(where: { table.spec(for: $0)?.flags.contains(.exclusive) ?? false }) {
                 TransactionCommands.execExclusively(queued, watches, table, context, &reply)
             } else {
                 TransactionCommands.execOptimistically(queued, watches, table, context, &reply)
@@ -102,20 +99,17 @@ package enum TransactionCommands {
                 reply.buffer.moveWriterIndex(to: mark)
                 statistics?.restartDeferring()
                 var session = start
-                reply.arrayHeader(queued.count)
-                for command in queued {
-                    command.withArguments { arguments in
-                        table.execute(
-                            arguments,
-                            session: &session,
-                            worker: worker,
-                            reply: &reply,
-                            transaction: tx,
-                            server: server,
-                            statistics: statistics
-                        )
-                    }
-                }
+                TransactionCommands.run(
+                    queued,
+                    table,
+                    &session,
+                    worker,
+                    &reply,
+                    transaction: tx,
+                    exclusive: nil,
+                    server,
+                    statistics
+                )
                 finalSession = session
                 return true
             }
@@ -147,6 +141,35 @@ package enum TransactionCommands {
         session = kept
     }
 
+    /// EXEC's reply: the array of the queued commands' replies, each command run in `transaction` or `exclusive`.
+    private static func run(
+        _ queued: [QueuedCommand],
+        _ table: CommandTable,
+        _ session: inout ClientSession,
+        _ worker: Worker,
+        _ reply: inout RESPReplyWriter,
+        transaction: Transaction?,
+        exclusive: ExclusiveTransaction?,
+        _ server: (any ServerContext)?,
+        _ statistics: CommandStatistics?
+    ) {
+        reply.arrayHeader(queued.count)
+        for command in queued {
+            command.withArguments { arguments in
+                table.execute(
+                    arguments,
+                    session: &session,
+                    worker: worker,
+                    reply: &reply,
+                    transaction: transaction,
+                    exclusive: exclusive,
+                    server: server,
+                    statistics: statistics
+                )
+            }
+        }
+    }
+
     private static func execExclusively(
         _ queued: [QueuedCommand],
         _ watches: [WatchToken],
@@ -166,20 +189,17 @@ package enum TransactionCommands {
                 reply.nullArray()
                 return
             }
-            reply.arrayHeader(queued.count)
-            for command in queued {
-                command.withArguments { arguments in
-                    table.execute(
-                        arguments,
-                        session: &session,
-                        worker: worker,
-                        reply: &reply,
-                        exclusive: exclusive,
-                        server: server,
-                        statistics: statistics
-                    )
-                }
-            }
+            TransactionCommands.run(
+                queued,
+                table,
+                &session,
+                worker,
+                &reply,
+                transaction: nil,
+                exclusive: exclusive,
+                server,
+                statistics
+            )
         }
         TransactionCommands.keep(session, in: &context.session)
     }

@@ -25,7 +25,10 @@ extension LogWriter {
         try self.flusherThread.withLock { (thread) throws(LogError) in
             guard thread == nil else { return }
             self.progress.withLock { $0.stopping = false }
-            thread = try FlusherThread.start(directory: self.directory) { [self] in self.runFlusher() }
+            switch POSIXThread.start({ [self] in self.runFlusher() }) {
+            case .success(let started): thread = started
+            case .failure(let error): throw .io(.startThread, path: self.directory, errno: error.errno)
+            }
             self.flusherRunning.store(true, ordering: .releasing)
         }
     }
@@ -166,11 +169,13 @@ extension LogWriter {
     }
 }
 
-/// Starts the writer's background thread: a plain pthread, not a Swift task, so that blocking `fdatasync` calls
-/// never occupy the cooperative pool.
-enum FlusherThread {
+/// A plain pthread, not a Swift task or a dispatch queue's thread: for loops that block in system calls (the log's
+/// `fdatasync`, the server's `sigwait`) without occupying a shared pool.
+package enum POSIXThread {
     /// Starts a joinable thread running `body`.
-    static func start(directory: String, _ body: @escaping @Sendable () -> Void) throws(LogError) -> pthread_t {
+    ///
+    /// - Returns: the thread, or `pthread_create`'s error number.
+    package static func start(_ body: @escaping @Sendable () -> Void) -> Result<pthread_t, POSIXThreadError> {
         let box = Unmanaged.passRetained(Box(body))
         var thread = pthread_t()
         let result = pthread_create(
@@ -185,13 +190,18 @@ enum FlusherThread {
         )
         guard result == 0 else {
             box.release()
-            throw .io(.startThread, path: directory, errno: result)
+            return .failure(POSIXThreadError(errno: result))
         }
-        return thread
+        return .success(thread)
     }
 
     final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
+}
+
+/// Why `POSIXThread.start` failed: `pthread_create`'s error number.
+package struct POSIXThreadError: Error {
+    package var errno: Int32
 }

@@ -523,9 +523,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         var isWrite = spec.flags.contains(.write)
         if spec.name == "exec" {
             let table = CommandTable.standard
-            isWrite = session.queued.contains { queued in
-                queued.withArguments { table.spec(forName: $0.bytes(0))?.flags.contains(.write) ?? false }
-            }
+            isWrite = session.queued.contains { table.spec(for: $0)?.flags.contains(.write) ?? false }
         }
         return durability.refusal(isWrite: isWrite, name: spec.name)
     }

@@ -1,3 +1,4 @@
+import CommitLog
 import RESPServer
 
 #if canImport(Glibc)
@@ -35,40 +36,20 @@ enum Shutdown {
     static func install(server: RESPServer) {
         server.onShutdownRequest { Shutdown.stop(server, reason: "SHUTDOWN") }
         signal(SIGPIPE, SIG_IGN)
-        let waiter = Unmanaged.passRetained(SignalWaiter(server: server)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread,
-            nil,
-            { raw in
-                Unmanaged<SignalWaiter>.fromOpaque(raw!).takeRetainedValue().run()
-                return nil
-            },
-            waiter
-        )
-        if result != 0 {
-            Unmanaged<SignalWaiter>.fromOpaque(waiter).release()
-            Shutdown.say("cannot start the signal thread: \(String(cString: strerror(result)))")
-            exit(1)
-        }
-        pthread_detach(thread)
-    }
-
-    /// The signal thread's state: the server to stop.
-    private final class SignalWaiter {
-        let server: RESPServer
-
-        init(server: RESPServer) {
-            self.server = server
-        }
-
-        func run() {
+        let started = POSIXThread.start {
             var set = Shutdown.stopSignals
             while true {
                 var number: Int32 = 0
                 guard sigwait(&set, &number) == 0 else { continue }
-                Shutdown.stop(self.server, reason: number == SIGINT ? "SIGINT" : "SIGTERM")
+                Shutdown.stop(server, reason: number == SIGINT ? "SIGINT" : "SIGTERM")
             }
+        }
+        switch started {
+        case .success(let thread):
+            pthread_detach(thread)
+        case .failure(let error):
+            Shutdown.say("cannot start the signal thread: \(String(cString: strerror(error.errno)))")
+            exit(1)
         }
     }
 
