@@ -7,6 +7,7 @@ import PackageDescription
 /// The module graph (an arrow means "imports"; nothing imports upward or sideways):
 ///
 ///     weft-server (exe) -> RESPServer -> RESPCodec, CommandDispatch, CommitLog (the writer's handle)
+///     weft-server (exe) -> CJemalloc (linked for its malloc, which then serves the whole process)
 ///     CommandDispatch -> RESPCodec, TransactionEngine
 ///     TransactionEngine -> CommitLog -> CLZ4
 ///
@@ -42,6 +43,11 @@ var package = Package(
             name: "CLZ4",
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]
+        ),
+        .systemLibrary(
+            name: "CJemalloc",
+            pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"])]
         ),
         .target(
             name: "CommitLog",
@@ -80,7 +86,7 @@ var package = Package(
         ),
         .executableTarget(
             name: "weft-server",
-            dependencies: ["RESPServer", "RESPCodec", "CommandDispatch", "TransactionEngine", "CommitLog"],
+            dependencies: ["RESPServer", "RESPCodec", "CommandDispatch", "TransactionEngine", "CommitLog", "CJemalloc"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

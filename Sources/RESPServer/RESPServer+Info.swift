@@ -105,7 +105,7 @@ extension RESPServer {
             ("maxmemory_policy", "noeviction"),
             ("mem_fragmentation_ratio", InfoText.fixed(used > 0 ? Double(rss) / Double(used) : 0)),
             ("mem_fragmentation_bytes", String(rss - used)),
-            ("mem_allocator", "libc"),
+            ("mem_allocator", self.configuration.memoryAllocator),
             ("lazyfree_pending_objects", "0"),
             ("lazyfreed_objects", "0"),
         ]

@@ -51,6 +51,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         package var slowlogLogSlowerThan: Int64 = 10_000
         /// `slowlog-max-len`: the slow log keeps this many of the latest entries.
         package var slowlogMaxLength = 128
+        /// The allocator malloc is, for INFO memory's `mem_allocator` ("jemalloc-5.3.0" in weft-server, which links
+        /// it; "libc" where nothing replaces glibc's, as in the tests).
+        package var memoryAllocator = "libc"
 
         package init() {}
     }

@@ -48,7 +48,9 @@ engineConfiguration.databases = options.databases
 engineConfiguration.recordsEffects = options.durability.enabled
 let engine = TransactionEngine(configuration: engineConfiguration)
 let durability = Durability(configuration: options.durability, dir: options.server.dir, engine: engine)
-let server = RESPServer(configuration: options.server, engine: engine, durability: durability)
+var serverConfiguration = options.server
+serverConfiguration.memoryAllocator = Allocator.name
+let server = RESPServer(configuration: serverConfiguration, engine: engine, durability: durability)
 let threads = server.threadCount
 say("Weft \(RESPServer.weftVersion) starting: config file '\(options.server.configFile)', \(threads) io-threads")
 if options.durability.enabled { durability.beginLoading() }
