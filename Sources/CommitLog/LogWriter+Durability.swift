@@ -91,6 +91,59 @@ extension LogWriter {
         return try outcome.get()
     }
 
+    /// Bytes appended and not yet durable (contract item 8): INFO persistence's `aof_buffer_length`.
+    package var backlogBytes: Int {
+        self.backlog.load(ordering: .relaxed)
+    }
+
+    /// Whether the backlog is past `backlogLimit`: one relaxed load, for a check before every batch of commands.
+    @inline(__always) package var isOverBacklog: Bool {
+        self.backlogBytes > self.configuration.backlogLimit
+    }
+
+    /// Holds the calling thread while the backlog is past `backlogLimit` (contract item 8), as a Redis event loop
+    /// is held in `write(2)` when its disk falls behind: the flusher is asked to flush (and, under `.everysec`, to
+    /// sync, which lets it drop the blocks it keeps until then) until the backlog is back under the limit.
+    ///
+    /// Call it between transactions, never inside one: the flusher takes only records of epochs that every worker
+    /// has left. It returns at once under the limit; it also returns when a flush fails while it waits (a full
+    /// disk: the records stay queued, and the server refuses writes until a flush succeeds) and when the writer
+    /// closes. Without the flusher thread, it flushes once itself.
+    ///
+    /// - Returns: whether it waited.
+    @discardableResult
+    package func waitForBacklog() -> Bool {
+        guard self.isOverBacklog else { return false }
+        let started = MonotonicClock.now()
+        defer {
+            self.backlogWaits.add(1, ordering: .relaxed)
+            self.backlogWaitNanoseconds.add(Int(MonotonicClock.now() &- started), ordering: .relaxed)
+        }
+        guard self.flusherRunning.load(ordering: .acquiring) else {
+            _ = try? self.flush(fsync: self.policy != .no, through: self.configuration.closedEpoch?() ?? .max)
+            return true
+        }
+        var asked: UInt64? = nil
+        while !self.isClosed.load(ordering: .acquiring) {
+            // Ten milliseconds at a time, so that a writer closed meanwhile is noticed.
+            let done = self.progress.wait(until: MonotonicClock.deadline(after: .milliseconds(10))) {
+                progress -> Bool? in
+                if !self.isOverBacklog || progress.stopping { return true }
+                if let asked, progress.attempts > asked, progress.lastFailure != nil { return true }
+                if asked.map({ progress.attempts > $0 }) ?? true {
+                    // Each finished flush that left the backlog past the limit (records of an epoch that was still
+                    // open) is followed by another request.
+                    asked = progress.attempts
+                    progress.flushRequested = true
+                    self.progress.broadcast()
+                }
+                return nil
+            }
+            if done != nil { break }
+        }
+        return true
+    }
+
     /// Stops the flusher thread, flushes and syncs what is left (whatever the policy), and closes the files.
     /// Appends fail from the moment it is called. If the last flush fails, it throws and the files stay open, so
     /// that `close()` can be called again.

@@ -151,6 +151,12 @@ extension LogWriter {
             if !batch.entries.isEmpty { taken.append(batch) }
         }
         guard !taken.isEmpty else { return }
+        // The backlog trades the records' bytes for their blocks' in one step, once the blocks are framed.
+        let outputBefore = io.output.count
+        defer {
+            let records = taken.reduce(0) { $0 + $1.bytes.count }
+            self.backlog.add(io.output.count - outputBefore - records, ordering: .relaxed)
+        }
         var order: [(epoch: UInt64, tid: UInt64, lane: Int, entry: Int)] = []
         order.reserveCapacity(taken.reduce(0) { $0 + $1.entries.count })
         for (laneIndex, batch) in taken.enumerated() {
@@ -278,6 +284,8 @@ extension LogWriter {
             io.doneEpoch = max(io.doneEpoch, block.epoch)
             io.doneTID = max(io.doneTID, block.lastTID)
         }
+        let retired = io.written == io.blocks.count ? io.output.count : io.blocks[io.written].start
+        self.backlog.subtract(retired, ordering: .relaxed)
         if io.written == io.blocks.count {
             io.output.removeAll(keepingCapacity: true)
             io.blocks.removeAll(keepingCapacity: true)

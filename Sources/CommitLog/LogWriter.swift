@@ -52,6 +52,10 @@ package struct DurablePoint: Hashable, Sendable {
 ///    waiters take turns flushing.
 /// 7. **Shutdown.** `close()` stops the flusher thread, then flushes and syncs what is left. A writer dropped
 ///    without `close()` loses its buffered records (and a running flusher thread keeps it alive).
+/// 8. **Backpressure.** The backlog is the bytes appended and not yet durable: records in the lanes, and blocks
+///    framed but not yet written or synced. Appends never wait; `waitForBacklog()`, called by appenders between
+///    transactions, holds them while the backlog is past `backlogLimit`, so that a disk slower than the commits
+///    slows the commits down instead of filling memory.
 package final class LogWriter: Sendable {
     /// When the log is synced to disk, as Redis's `appendfsync`.
     package enum FsyncPolicy: String, Hashable, Sendable, CaseIterable {
@@ -95,6 +99,9 @@ package final class LogWriter: Sendable {
         package var firstSegment: UInt64 = 1
         /// Under `.always`, how soon the flusher thread tries again while records wait for their epoch to close.
         package var closeRetryInterval: Duration = .microseconds(100)
+        /// The backlog past which `waitForBacklog()` holds its caller (contract item 8): 256 MiB, the records of
+        /// about a second of a fast server's commits.
+        package var backlogLimit = 256 << 20
         /// Test hook: system calls to fail on purpose.
         package var _faults: _LogFaults? = nil
 
@@ -121,6 +128,9 @@ package final class LogWriter: Sendable {
         /// Record bytes framed into blocks, before compression, and the payload bytes stored for them.
         package var payloadBytes = 0
         package var storedPayloadBytes = 0
+        /// Calls of `waitForBacklog()` that had to wait, and the seconds they waited in all.
+        package var backlogWaits = 0
+        package var backlogWaitSeconds = 0.0
 
         /// All zero.
         package init() {}
@@ -144,6 +154,12 @@ package final class LogWriter: Sendable {
     let flusherRunning = Atomic<Bool>(false)
     let durableEpochValue = Atomic<UInt64>(0)
     let flusherThread = Locked<pthread_t?>(nil)
+    /// The backlog (contract item 8): record bytes in the lanes plus the bytes of `io.output` (blocks framed and
+    /// not yet retired). One counter, so that a reader never sees records half moved from the lanes to a block.
+    let backlog = Atomic<Int>(0)
+    /// `waitForBacklog()`'s counters: calls that waited, and nanoseconds waited.
+    let backlogWaits = Atomic<Int>(0)
+    let backlogWaitNanoseconds = Atomic<Int>(0)
 
     /// Opens the log in `directory` for appending, creating the directory if needed.
     ///
@@ -212,6 +228,7 @@ package final class LogWriter: Sendable {
         let wasEmpty = self.lanes[index].buffer.withLock { buffer in
             buffer.append(record, tid: tid, epoch: epoch)
         }
+        self.backlog.add(record.count, ordering: .relaxed)
         if wasEmpty, self.policy == .always, self.flusherRunning.load(ordering: .relaxed) {
             self.requestFlush()
         }
@@ -246,7 +263,10 @@ package final class LogWriter: Sendable {
 
     /// The counters so far (waits for a running flush).
     package var statistics: Statistics {
-        self.withIO { $0.statistics }
+        var statistics = self.withIO { $0.statistics }
+        statistics.backlogWaits = self.backlogWaits.load(ordering: .relaxed)
+        statistics.backlogWaitSeconds = Double(self.backlogWaitNanoseconds.load(ordering: .relaxed)) / 1e9
+        return statistics
     }
 
     /// The lane of the calling thread: a hash of its pthread id.

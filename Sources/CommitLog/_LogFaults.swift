@@ -27,6 +27,11 @@ package final class _LogFaults: Sendable {
         self.state.withLock { $0.writes.append((errno, prefix)) }
     }
 
+    /// Drops the write failures still queued.
+    package func clearWriteFailures() {
+        self.state.withLock { $0.writes.removeAll() }
+    }
+
     /// Makes the next `fdatasync(2)` of a segment fail with `errno`.
     package func failNextSync(errno: Int32) {
         self.state.withLock { $0.syncs.append(errno) }

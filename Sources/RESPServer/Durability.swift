@@ -36,6 +36,9 @@ package final class Durability: Sendable {
         package var rewritePercentage = 100
         /// `auto-aof-rewrite-min-size` in bytes.
         package var rewriteMinSize: Int64 = 64 << 20
+        /// `aof-backlog-limit` in bytes (Weft's own): past this many bytes committed and not yet written and synced,
+        /// event loops wait for the log before their next commands (`LogWriter.Configuration.backlogLimit`).
+        package var backlogLimit = LogWriter.Configuration().backlogLimit
 
         package init() {}
     }
@@ -262,7 +265,7 @@ package final class Durability: Sendable {
                 ("aof_current_size", String(current)),
                 ("aof_base_size", String(self.baseSize.load(ordering: .relaxed))),
                 ("aof_pending_rewrite", "0"),
-                ("aof_buffer_length", "0"),
+                ("aof_buffer_length", String(self.log?.backlogBytes ?? 0)),
                 ("aof_pending_bio_fsync", "0"),
                 ("aof_delayed_fsync", "0"),
                 ("weft_log_fsync_policy", (self.log?.policy ?? self.configuration.policy).rawValue),
@@ -274,6 +277,8 @@ package final class Durability: Sendable {
                 ("weft_log_compression_ratio", InfoText.fixed(ratio)),
                 ("weft_log_durable_epoch", String(self.log?.durableEpoch ?? 0)),
                 ("weft_log_append_failures", String(self.engine.logFailures)),
+                ("weft_log_backlog_waits", String(statistics.backlogWaits)),
+                ("weft_log_backlog_wait_seconds", InfoText.fixed(statistics.backlogWaitSeconds)),
             ]
             if let report = self.restored.withLock({ $0 }) {
                 fields += [
@@ -297,6 +302,7 @@ package final class Durability: Sendable {
             ("aof-load-corrupt", self.configuration.loadCorrupt ? "yes" : "no"),
             ("auto-aof-rewrite-percentage", String(self.rewritePercentage.load(ordering: .relaxed))),
             ("auto-aof-rewrite-min-size", String(self.rewriteMinSize.load(ordering: .relaxed))),
+            ("aof-backlog-limit", String(self.configuration.backlogLimit)),
         ]
     }
 }

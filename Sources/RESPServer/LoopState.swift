@@ -62,6 +62,14 @@ final class LoopState: @unchecked Sendable {
         self.worker.useLog(log)
     }
 
+    /// Holds this loop while the log's backlog is past its limit (`LogWriter.waitForBacklog`): backpressure when
+    /// the disk falls behind the commits. Called by a handler before each batch of commands, outside any
+    /// transaction; one load of a counter when the log keeps up.
+    @inline(__always) func waitForLogBacklog() {
+        guard let log = self.log, log.isOverBacklog else { return }
+        log.waitForBacklog()
+    }
+
     /// True when a reply to a commit of `epoch` must wait for the log.
     @inline(__always) func mustWait(forEpoch epoch: UInt64) -> Bool {
         guard epoch > 0, let log = self.log, log.policy == .always else { return false }

@@ -118,6 +118,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 failure = error
             }
             statistics.startBatch()
+            // Before any command of the batch runs (outside every transaction): wait here while the log's disk is
+            // behind, as Redis's loop waits in write(2).
+            self.state.waitForLogBacklog()
             // Once per batch: whether a command may be refused (a failed log write, a restore running).
             let mayRefuse = self.server.mayRefuse
             // `pending` is not changed while the batch runs, so the spans' bytes stay where they are.

@@ -393,13 +393,13 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     /// Directives CONFIG SET refuses whatever the value: they are fixed once the server runs.
     static let immutableDirectives: Set<String> = [
         "bind", "databases", "io-threads", "dir", "logfile", "appenddirname", "appendfilename", "aof-load-truncated",
-        "aof-load-corrupt",
+        "aof-load-corrupt", "aof-backlog-limit",
     ]
 
     /// The log's directives, known to CONFIG SET even when the server runs without a log (tests).
     static let logDirectives: Set<String> = [
         "appendonly", "appendfsync", "appenddirname", "appendfilename", "aof-load-truncated", "aof-load-corrupt",
-        "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size",
+        "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "aof-backlog-limit",
     ]
 
     package func setConfiguration(_ pairs: [(name: String, value: String)]) throws(CommandError) {

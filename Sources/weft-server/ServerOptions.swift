@@ -148,6 +148,11 @@ struct ServerOptions {
                 throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
             }
             self.durability.rewriteMinSize = Int64(bytes)
+        case "aof-backlog-limit":
+            guard values.count == 1, let bytes = OutputBufferLimits.memory(values[0]), bytes > 0 else {
+                throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
+            }
+            self.durability.backlogLimit = bytes
         default:
             throw Failure(message: "\(origin): unknown directive '\(directive)'")
         }

@@ -113,6 +113,7 @@ if options.durability.enabled {
     writerConfiguration.laneCount = max(4, threads + 2)
     // As Redis writes its AOF buffer every event-loop turn: a crash of the process alone loses at most ~10 ms.
     writerConfiguration.writeInterval = .milliseconds(10)
+    writerConfiguration.backlogLimit = options.durability.backlogLimit
     writerConfiguration.closedEpoch = { engine.closedEpoch() }
     writerConfiguration.onDurable = { point in server.logBecameDurable(point) }
     writerConfiguration.onFlushError = { error in

@@ -399,6 +399,93 @@ struct LogWriterTests {
         }
     }
 
+    @Test("Backpressure: appenders that call waitForBacklog keep the backlog near its limit on a slow disk")
+    func backlogLimitHoldsAppenders() throws {
+        try withTemporaryDirectory { directory in
+            let faults = _LogFaults()
+            var configuration = smallConfiguration(policy: .everysec)
+            configuration.segmentSize = 1 << 20
+            configuration.backlogLimit = 16 << 10
+            configuration._faults = faults
+            // Left alone, the flusher would write and sync once a second: everything appended below would wait
+            // in memory until then.
+            configuration.flushInterval = .seconds(1)
+            let writer = try LogWriter(directory: directory, configuration: configuration)
+            faults.delaySyncs(microseconds: 2_000)
+            try writer.startFlusher()
+            let threads = 4
+            let perThread = 500
+            let recordSize = 200
+            let largest = Protected(0)
+            let failures = Protected<[String]>([])
+            runThreads(threads) { index in
+                var random = SystemRandomNumberGenerator()
+                for i in 0..<perThread {
+                    writer.waitForBacklog()
+                    // Incompressible, so that framed blocks are as large as the records.
+                    let record = (0..<recordSize).map { _ in UInt8.random(in: 0...255, using: &random) }
+                    do {
+                        try writer.append(record: record, tid: UInt64(index * perThread + i + 1), epoch: 1)
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                        return
+                    }
+                    let backlog = writer.backlogBytes
+                    largest.withLock { $0 = max($0, backlog) }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty)
+            // Each thread passes the check at most once before its append lands: the limit, plus a record per
+            // thread, plus framing. Without the waits the backlog reached all 400 KB.
+            let bound = (configuration.backlogLimit + threads * recordSize) * 5 / 4
+            #expect(largest.withLock { $0 } <= bound, "backlog reached \(largest.withLock { $0 }) bytes")
+            let statistics = writer.statistics
+            #expect(statistics.backlogWaits > 0)
+            #expect(statistics.backlogWaitSeconds > 0)
+            faults.delaySyncs(microseconds: 0)
+            try writer.close()
+            #expect(writer.backlogBytes == 0)
+            #expect(try readLog(directory).records.count == threads * perThread)
+        }
+    }
+
+    @Test("Backpressure gives way to a failing disk: waitForBacklog returns when a flush fails")
+    func backlogWaitEndsOnFailure() throws {
+        try withTemporaryDirectory { directory in
+            let faults = _LogFaults()
+            var configuration = smallConfiguration(policy: .everysec)
+            configuration.backlogLimit = 1 << 10
+            configuration.flushInterval = .seconds(1)
+            configuration._faults = faults
+            let writer = try LogWriter(directory: directory, configuration: configuration)
+            try writer.startFlusher()
+            for i in 1...20 {
+                // Incompressible: framed, the records still take more than the limit.
+                let record = (0..<200).map { _ in UInt8.random(in: 0...255) }
+                try writer.append(record: record, tid: UInt64(i), epoch: 1)
+            }
+            #expect(writer.isOverBacklog)
+            // Every write fails for a while (a full disk): the records stay queued, so the backlog stays past the
+            // limit, and the wait must end with the failed flush instead of holding its caller (an event loop).
+            for _ in 0..<1_000 { faults.failNextWrite(errno: ENOSPC) }
+            let returned = DispatchSemaphore(value: 0)
+            let waited = Protected(false)
+            runThreads(1) { _ in
+                waited.withLock { $0 = writer.waitForBacklog() }
+                returned.signal()
+            }
+            #expect(returned.wait(timeout: .now() + 30) == .success)
+            #expect(waited.withLock { $0 })
+            #expect(writer.isOverBacklog)
+            // The disk has room again: the next flush writes everything, and nothing is lost.
+            faults.clearWriteFailures()
+            try writer.flush(fsync: true)
+            #expect(!writer.isOverBacklog)
+            try writer.close()
+            #expect(try readLog(directory).records.count == 20)
+        }
+    }
+
     @Test("A slow disk: while the flusher syncs back to back, rotations and statistics still get the I/O lock")
     func slowDiskFairness() throws {
         try withTemporaryDirectory { directory in

@@ -68,6 +68,7 @@ def test_quoting_include_and_overrides(tmp_path):
 @pytest.mark.parametrize("text, expected", [
     ("appendonly no\nnosuchdirective 1\n", "bad.conf:2: unknown directive 'nosuchdirective'"),
     ("port notanumber\n", "bad.conf:1: bad value for 'port'"),
+    ("aof-backlog-limit 0\n", "bad.conf:1: bad value for 'aof-backlog-limit'"),
     ('requirepass "unbalanced\n', "bad.conf:1: unbalanced quotes"),
     ("appendonly maybe\n", "bad.conf:1: argument must be 'yes' or 'no'"),
     ("include /nonexistent/weft.conf\n", "cannot open config file '/nonexistent/weft.conf'"),

@@ -784,3 +784,37 @@ def test_appendfsync_changes_at_run_time(servers):  # noqa: F811
         assert c.config_set("appendfsync", "no")
         c.set("after", "1")
         assert c.get("after") == "1"
+
+
+def test_backlog_limit_holds_writers_until_the_log_catches_up(servers):  # noqa: F811
+    """aof-backlog-limit (Weft's own directive): past that many bytes committed and not yet written and synced, an
+    event loop waits for the log before its next batch of commands, as Redis's loop waits in write(2) on a busy disk.
+    With a limit smaller than one batch's records every batch waits: the writes all land, INFO counts the waits, and
+    everysec syncs far more often than once a second, because the held loops ask for it."""
+    s = servers.start(appendfsync="everysec", aof_backlog_limit="1kb")
+    with s.client(decode_responses=True) as c:
+        assert c.config_get("aof-backlog-limit") == {"aof-backlog-limit": "1024"}
+        with pytest.raises(redis.ResponseError, match="can't set immutable config"):
+            c.config_set("aof-backlog-limit", "1mb")
+        info = c.info("persistence")
+        waits, syncs = info["weft_log_backlog_waits"], info["weft_log_fsyncs"]
+        assert isinstance(info["aof_buffer_length"], int)
+        expected = {}
+        for round in range(10):
+            pipe = c.pipeline(transaction=False)
+            for i in range(100):
+                value = os.urandom(100).hex()
+                expected[f"k:{round}:{i}"] = value
+                pipe.set(f"k:{round}:{i}", value)
+            assert all(pipe.execute())
+        info = c.info("persistence")
+        assert info["weft_log_backlog_waits"] - waits >= 10, info
+        assert info["weft_log_backlog_wait_seconds"] >= 0
+        assert info["weft_log_fsyncs"] - syncs >= 10, info
+        # This INFO's batch waited too: what is left is under the limit (plus INFO's own nothing).
+        assert info["aof_buffer_length"] <= 1024, info
+        assert c.mget(list(expected)) == list(expected.values())
+    assert s.stop() == 0
+    s.start()
+    with s.client(decode_responses=True) as c:
+        assert c.mget(list(expected)) == list(expected.values())
