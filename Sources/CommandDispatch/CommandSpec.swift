@@ -118,7 +118,7 @@ package final class CommandSpec: @unchecked Sendable {
             "no-evict": 3, "no-touch": 3, "pause": -3, "reply": 3, "setinfo": 4, "setname": 3, "tracking": -3,
             "trackinginfo": 2, "unblock": -3, "unpause": 2,
         ],
-        "command": ["count": 2, "docs": -2, "getkeys": -3, "getkeysandflags": -3, "help": 2, "info": -2, "list": -2],
+        "command": ["count": 2, "docs": -2, "getkeys": -4, "getkeysandflags": -4, "help": 2, "info": -2, "list": -2],
         "slowlog": ["get": -2, "len": 2, "reset": 2, "help": 2],
         "latency": ["latest": 2, "history": 3, "reset": -2, "graph": 3, "histogram": -2, "help": 2],
     ]

@@ -40,7 +40,8 @@ enum ServerCommands {
         },
     ]
 
-    /// COMMAND, COMMAND COUNT, COMMAND INFO name..., COMMAND DOCS [name...], COMMAND LIST.
+    /// COMMAND, COMMAND COUNT, COMMAND INFO name..., COMMAND DOCS [name...], COMMAND LIST [FILTERBY ...],
+    /// COMMAND GETKEYS command args..., COMMAND HELP. (Subcommand names and arities are checked before it runs.)
     static func command(
         _ context: CommandContext,
         _ reply: inout RESPReplyWriter,
@@ -53,9 +54,16 @@ enum ServerCommands {
             for spec in everything { ServerCommands.commandInfo(spec, &reply) }
         } else if context.argument(1, is: "COUNT") && count == 2 {
             reply.integer(Int64(everything.count))
-        } else if context.argument(1, is: "LIST") && count == 2 {
-            reply.arrayHeader(everything.count)
-            for spec in everything { reply.bulk(spec.name) }
+        } else if context.argument(1, is: "LIST") {
+            let listed = try ServerCommands.filtered(everything, context)
+            reply.arrayHeader(listed.count)
+            for spec in listed { reply.bulk(spec.name) }
+        } else if context.argument(1, is: "GETKEYS") {
+            let keys = try ServerCommands.keyArguments(context, table: table)
+            reply.arrayHeader(keys.count)
+            for index in keys { reply.bulk(context.arguments.bytes(index)) }
+        } else if context.argument(1, is: "HELP") {
+            ObservabilityCommands.help("COMMAND", ServerCommands.commandHelp, &reply)
         } else if context.argument(1, is: "INFO") {
             let names = count == 2 ? everything.map(\.name) : (2..<count).map { context.string($0) }
             reply.arrayHeader(names.count)
@@ -84,6 +92,77 @@ enum ServerCommands {
         }
     }
 
+    /// COMMAND HELP's lines (Redis 7.0's, GETKEYSANDFLAGS included, which Weft does not serve yet).
+    static let commandHelp = [
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
+    ]
+
+    /// COMMAND LIST's commands: all, or those of `FILTERBY PATTERN glob` (names matched without case),
+    /// `FILTERBY ACLCAT category` (a name without its `@`) or `FILTERBY MODULE name` (none: Weft has no modules).
+    static func filtered(_ specs: [CommandSpec], _ context: CommandContext) throws(CommandError) -> [CommandSpec] {
+        switch context.arguments.count {
+        case 2: return specs
+        case 5 where context.argument(2, is: "FILTERBY"):
+            let value = Array(context.arguments.bytes(4))
+            if context.argument(3, is: "PATTERN") {
+                return specs.filter { Glob.matches(value, Array($0.name.utf8), ignoringCase: true) }
+            } else if context.argument(3, is: "ACLCAT") {
+                let category = "@" + String(decoding: value, as: UTF8.self).lowercased()
+                return specs.filter { CommandCategories.byName[$0.name]?.contains(category) == true }
+            } else if context.argument(3, is: "MODULE") {
+                return []
+            }
+        default: break
+        }
+        throw CommandError("syntax error")
+    }
+
+    /// COMMAND GETKEYS: the positions of the key arguments of the command given from argument 2 on, found as Redis's
+    /// getKeysSubcommandImpl finds them: the command (a container's subcommand), then whether it takes keys at all,
+    /// then its arity.
+    static func keyArguments(_ context: CommandContext, table: CommandTable) throws(CommandError) -> [Int] {
+        let count = context.arguments.count - 2
+        guard let spec = table.spec(named: context.string(2).lowercased()) else {
+            throw CommandError("Invalid command specified")
+        }
+        var arity = spec.arity
+        var keys = Array(spec.keyStride(argumentCount: count).map { $0 + 2 })
+        if let subcommands = spec.subcommands {
+            let name = context.string(3).lowercased()
+            guard let subcommandArity = subcommands[name] else { throw CommandError("Invalid command specified") }
+            arity = subcommandArity
+            // OBJECT's subcommands but HELP take the key after the subcommand; no other container has keys.
+            keys = spec.name == "object" && name != "help" && count > 2 ? [4] : []
+            guard spec.name == "object" && name != "help" else {
+                throw CommandError("The command has no key arguments")
+            }
+        } else if spec.firstKey == 0 {
+            throw CommandError("The command has no key arguments")
+        }
+        guard arity >= 0 ? count == arity : count >= -arity else {
+            throw CommandError("Invalid number of arguments specified for command")
+        }
+        guard !keys.isEmpty else { throw CommandError("Invalid arguments specified for command") }
+        return keys
+    }
+
     /// One COMMAND entry: name, arity, flags, first key, last key, step, ACL categories, tips, key specs,
     /// subcommands.
     static func commandInfo(_ spec: CommandSpec, _ reply: inout RESPReplyWriter) {
@@ -101,6 +180,9 @@ enum ServerCommands {
         reply.integer(Int64(spec.firstKey))
         reply.integer(Int64(spec.lastKey))
         reply.integer(Int64(spec.keyStep))
-        for _ in 0..<4 { reply.arrayHeader(0) }
+        let categories = CommandCategories.byName[spec.name] ?? []
+        reply.arrayHeader(categories.count)
+        for category in categories { reply.simple(category) }
+        for _ in 0..<3 { reply.arrayHeader(0) }
     }
 }
