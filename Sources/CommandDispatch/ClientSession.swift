@@ -35,6 +35,22 @@ package struct ClientSession: Sendable {
     package var lastCommand = "NULL"
     /// While EXEC runs its commands: how many it queued (CLIENT LIST shows the client still in MULTI, running EXEC).
     package var runningExec = 0
+    /// CLIENT NO-EVICT: flag `e` in CLIENT LIST. (Weft evicts no client: it has no maxmemory-clients.)
+    package var noEvict = false
+    /// CLIENT REPLY: which replies the connection is sent; the server drops the others after each command.
+    package var replyMode = ReplyMode.on
+
+    /// CLIENT REPLY's states, as Redis's CLIENT_REPLY_OFF, CLIENT_REPLY_SKIP_NEXT and CLIENT_REPLY_SKIP.
+    package enum ReplyMode: Sendable {
+        /// Every reply is sent.
+        case on
+        /// No reply is sent (CLIENT REPLY OFF) until CLIENT REPLY ON.
+        case off
+        /// CLIENT REPLY SKIP has just run: the next command's reply is dropped.
+        case skipNext
+        /// This command's reply is dropped; the next one's is sent.
+        case skip
+    }
 
     package init(id: Int64) {
         self.id = id

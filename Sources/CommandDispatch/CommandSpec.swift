@@ -115,7 +115,7 @@ package final class CommandSpec: @unchecked Sendable {
         "config": ["get": -3, "set": -4, "resetstat": 2, "rewrite": 2, "help": 2],
         "client": [
             "caching": 3, "getname": 2, "getredir": 2, "help": 2, "id": 2, "info": 2, "kill": -3, "list": -2,
-            "no-evict": 3, "no-touch": 3, "pause": -3, "reply": 3, "setinfo": 4, "setname": 3, "tracking": -3,
+            "no-evict": 3, "pause": -3, "reply": 3, "setinfo": 4, "setname": 3, "tracking": -3,
             "trackinginfo": 2, "unblock": -3, "unpause": 2,
         ],
         "command": ["count": 2, "docs": -2, "getkeys": -4, "getkeysandflags": -4, "help": 2, "info": -2, "list": -2],

@@ -39,13 +39,14 @@ package enum ConnectionCommands {
             reply.simple("OK")
         },
         CommandSpec("reset", arity: 1, flags: [.fast, .noQueue, .noAuth]) { context, reply in
-            // RESET: leave MULTI, drop watches, back to database 0, RESP2, no name, and unauthenticated when the
-            // default user needs a password.
+            // RESET: leave MULTI, drop watches, back to database 0, RESP2, no name, CLIENT REPLY ON, and
+            // unauthenticated when the default user needs a password.
             TransactionCommands.endMulti(&context.session, worker: context.worker)
             context.session.authenticated = !(context.server?.requiresPassword ?? false)
             context.session.database = 0
             context.session.protocolVersion = 2
             context.session.name = ""
+            context.session.replyMode = .on  // NO-EVICT stays, as in Redis 7.0
             reply.protocolVersion = 2
             reply.simple("RESET")
         },
@@ -244,9 +245,113 @@ package enum ConnectionCommands {
             let result = server.killClients(filter, caller: context.session.id)
             if result.caller { context.session.closeAfterReply = true }
             reply.integer(Int64(result.killed))
+        } else if context.argument(1, is: "NO-EVICT") && count == 3 {
+            context.session.noEvict = try ConnectionCommands.onOff(context, 2)
+            reply.simple("OK")
+        } else if context.argument(1, is: "REPLY") && count == 3 {
+            // OFF and SKIP are not answered: their own reply is the first one dropped.
+            if context.argument(2, is: "ON") {
+                context.session.replyMode = .on
+                reply.simple("OK")
+            } else if context.argument(2, is: "OFF") {
+                context.session.replyMode = .off
+            } else if context.argument(2, is: "SKIP") {
+                // Under OFF nothing is sent anyway; during a skipped command, the next one is skipped too.
+                if context.session.replyMode != .off { context.session.replyMode = .skipNext }
+            } else {
+                throw .syntax
+            }
+        } else if context.argument(1, is: "UNBLOCK") && (count == 3 || count == 4) {
+            guard RedisInteger.parse(context.arguments.bytes(2)) != nil else { throw .notInteger }
+            if count == 4 && !context.argument(3, is: "TIMEOUT") && !context.argument(3, is: "ERROR") {
+                throw CommandError("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+            }
+            // Weft has no blocking commands yet: no client is ever blocked.
+            reply.integer(0)
+        } else if context.argument(1, is: "TRACKING") && count >= 3 {
+            // Client-side caching is not served: tracking can only be off, and is.
+            guard context.argument(2, is: "OFF") || context.argument(2, is: "ON") else { throw .syntax }
+            guard context.argument(2, is: "OFF") else {
+                throw CommandError("client-side caching (CLIENT TRACKING ON) is not supported by Weft yet")
+            }
+            reply.simple("OK")
+        } else if context.argument(1, is: "GETREDIR") && count == 2 {
+            reply.integer(-1)
+        } else if context.argument(1, is: "TRACKINGINFO") && count == 2 {
+            reply.mapHeader(3)
+            reply.bulk("flags")
+            reply.setHeader(1)
+            reply.bulk("off")
+            reply.bulk("redirect")
+            reply.integer(-1)
+            reply.bulk("prefixes")
+            reply.arrayHeader(0)
+        } else if context.argument(1, is: "CACHING") && count == 3 {
+            throw CommandError(
+                "CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+            )
+        } else if context.argument(1, is: "HELP") && count == 2 {
+            ObservabilityCommands.help("CLIENT", ConnectionCommands.clientHelp, &reply)
         } else {
             let sub = context.string(1)
             throw CommandError("unknown subcommand or wrong number of arguments for '\(sub)'. Try CLIENT HELP.")
         }
     }
+
+    /// `ON` or `OFF` in any case at `index`; anything else is a syntax error.
+    static func onOff(_ context: CommandContext, _ index: Int) throws(CommandError) -> Bool {
+        if context.argument(index, is: "ON") { return true }
+        if context.argument(index, is: "OFF") { return false }
+        throw .syntax
+    }
+
+    /// CLIENT HELP's lines, Redis 7.0's (PAUSE, UNPAUSE and TRACKING ON are listed there; Weft does not serve them
+    /// yet).
+    static let clientHelp = [
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+    ]
 }

@@ -132,6 +132,13 @@ package struct RESPReplyWriter {
         }
     }
 
+    /// A set of `count` members: `~count` in RESP3, an array in RESP2. The caller writes the members.
+    package mutating func setHeader(_ count: Int) {
+        self.buffer.writeStaticString(self.protocolVersion == 3 ? "~" : "*")
+        self.writeDecimal(Int64(count))
+        self.buffer.writeStaticString("\r\n")
+    }
+
     /// `*n\r\n`; the caller then writes n replies.
     package mutating func arrayHeader(_ count: Int) {
         self.buffer.writeStaticString("*")

@@ -21,6 +21,7 @@ final class ClientRecord: Sendable {
         var protocolVersion = 2
         var inMulti = false
         var queued = 0
+        var noEvict = false
 
         init() {}
 
@@ -32,6 +33,7 @@ final class ClientRecord: Sendable {
             self.protocolVersion = session.protocolVersion
             self.inMulti = session.inMulti
             self.queued = session.queued.count
+            self.noEvict = session.noEvict
             if session.runningExec > 0 {
                 self.inMulti = true
                 self.queued = session.runningExec
@@ -91,12 +93,13 @@ final class ClientRecord: Sendable {
         let state = current ?? self.state.withLock { $0 }
         let age = (now - self.createdAt) / 1000
         let idle = (now - self.lastInteraction.load(ordering: .relaxed)) / 1000
-        let flags = state.inMulti ? "x" : "N"
+        // Redis's letters, in its order: x in MULTI, e for NO-EVICT, N for none.
+        let flags = (state.inMulti ? "x" : "") + (state.noEvict ? "e" : "")
         let output = self.outputBytes.load(ordering: .relaxed)
         let query = self.queryBytes.load(ordering: .relaxed)
         let multi = state.inMulti ? String(state.queued) : "-1"
         return "id=\(self.id) addr=\(self.remoteAddress) laddr=\(self.localAddress) fd=-1 name=\(state.name) "
-            + "age=\(age) idle=\(idle) flags=\(flags) db=\(state.database) sub=0 psub=0 ssub=0 multi=\(multi) "
+            + "age=\(age) idle=\(idle) flags=\(flags.isEmpty ? "N" : flags) db=\(state.database) sub=0 psub=0 ssub=0 multi=\(multi) "
             + "qbuf=\(query) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 "
             + "omem=\(output) tot-mem=\(output + query) events=r cmd=\(state.lastCommand) user=default redir=-1 resp=\(state.protocolVersion)\n"
     }

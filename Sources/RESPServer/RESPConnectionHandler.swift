@@ -159,6 +159,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                                 statistics: statistics
                             )
                         }
+                        let mark = reply.buffer.writerIndex
+                        defer { if self.session.replyMode != .on { self.applyReplyMode(&reply, from: mark) } }
                         switch self.batch[index] {
                         case .whole(let start, let count):
                             // The handler holds the table, so the spec is lent to `execute` without a retain.
@@ -188,7 +190,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
         if let failure, !self.closing {
             let text = "ERR \(failure.message)"
-            reply.error(text)
+            if self.session.replyMode != .off && self.session.replyMode != .skip { reply.error(text) }
             statistics.countError(text)
             self.closing = true
         }
@@ -230,6 +232,19 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(self.wrapOutboundOut(empty)).whenComplete { _ in
                 bound.value.close(promise: nil)
             }
+        }
+    }
+
+    /// CLIENT REPLY, after each command: drops what the command wrote when its reply is not to be sent, and moves
+    /// SKIP on (the command after CLIENT REPLY SKIP is the one skipped).
+    private func applyReplyMode(_ reply: inout RESPReplyWriter, from mark: Int) {
+        switch self.session.replyMode {
+        case .on: return
+        case .off: reply.buffer.moveWriterIndex(to: mark)
+        case .skipNext: self.session.replyMode = .skip
+        case .skip:
+            reply.buffer.moveWriterIndex(to: mark)
+            self.session.replyMode = .on
         }
     }
 
