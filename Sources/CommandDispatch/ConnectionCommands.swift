@@ -245,6 +245,26 @@ package enum ConnectionCommands {
             let result = server.killClients(filter, caller: context.session.id)
             if result.caller { context.session.closeAfterReply = true }
             reply.integer(Int64(result.killed))
+        } else if context.argument(1, is: "PAUSE") && (count == 3 || count == 4), let server = context.server {
+            guard let timeout = RedisInteger.parse(context.arguments.bytes(2)) else {
+                throw CommandError("timeout is not an integer or out of range")
+            }
+            // Redis 7.0 takes any size (a pause past the end of time lasts until CLIENT UNPAUSE, or for ever
+            // under ALL).
+            guard timeout >= 0 else { throw CommandError("timeout is negative") }
+            var writesOnly = false
+            if count == 4 {
+                if context.argument(3, is: "WRITE") {
+                    writesOnly = true
+                } else if !context.argument(3, is: "ALL") {
+                    throw CommandError("CLIENT PAUSE mode must be WRITE or ALL")
+                }
+            }
+            server.pauseClients(milliseconds: timeout, writesOnly: writesOnly)
+            reply.simple("OK")
+        } else if context.argument(1, is: "UNPAUSE") && count == 2, let server = context.server {
+            server.unpauseClients()
+            reply.simple("OK")
         } else if context.argument(1, is: "NO-EVICT") && count == 3 {
             context.session.noEvict = try ConnectionCommands.onOff(context, 2)
             reply.simple("OK")
@@ -305,8 +325,7 @@ package enum ConnectionCommands {
         throw .syntax
     }
 
-    /// CLIENT HELP's lines, Redis 7.0's (PAUSE, UNPAUSE and TRACKING ON are listed there; Weft does not serve them
-    /// yet).
+    /// CLIENT HELP's lines, Redis 7.0's (TRACKING ON is listed there; Weft does not serve it yet).
     static let clientHelp = [
         "CACHING (YES|NO)",
         "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",

@@ -11,6 +11,11 @@ package protocol ServerContext: AnyObject, Sendable {
     /// Closes the clients `filter` matches (CLIENT KILL), but never the caller's connection, which `caller` names:
     /// returns how many matched, and whether the caller did (it is to be closed after its reply).
     func killClients(_ filter: ClientFilter, caller: Int64) -> (killed: Int, caller: Bool)
+    /// CLIENT PAUSE: holds every client's commands (or, `writesOnly`, those that write) for `milliseconds`. A pause
+    /// in force is only lengthened and widened, as Redis's `pauseClients` does.
+    func pauseClients(milliseconds: Int64, writesOnly: Bool)
+    /// CLIENT UNPAUSE: ends the pause; held commands run.
+    func unpauseClients()
     /// The `INFO` sections the server keeps (server, clients, memory, persistence, stats, replication, cpu, cluster),
     /// those that `wanted` accepts (given a lowercase section name). `engine` gives used_memory.
     func infoSections(

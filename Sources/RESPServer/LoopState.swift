@@ -19,6 +19,8 @@ final class LoopState: @unchecked Sendable {
     private var waiters: [RESPConnectionHandler] = []
     /// Connections with replies written but not yet flushed in this turn of the loop (see `flushLater`).
     private var unflushed: [ChannelHandlerContext] = []
+    /// Connections holding commands for CLIENT PAUSE, with their contexts.
+    private var paused: [(handler: RESPConnectionHandler, context: ChannelHandlerContext)] = []
     /// True while `waiters` is not empty; read by the flusher thread to skip idle loops.
     let hasWaiters = Atomic<Bool>(false)
 
@@ -53,6 +55,22 @@ final class LoopState: @unchecked Sendable {
         }
         contexts.removeAll(keepingCapacity: true)
         if self.unflushed.isEmpty { swap(&contexts, &self.unflushed) }
+    }
+
+    /// Registers a connection whose commands CLIENT PAUSE holds. Runs on the loop.
+    func park(_ handler: RESPConnectionHandler, context: ChannelHandlerContext) {
+        self.paused.append((handler, context))
+    }
+
+    /// Lets every paused connection run what the pause no longer holds (they park again if it still does). Runs on
+    /// the loop, when a pause ends or CLIENT UNPAUSE is called.
+    func resumePaused() {
+        guard !self.paused.isEmpty else { return }
+        let connections = self.paused
+        self.paused = []
+        for (handler, context) in connections {
+            handler.resumeAfterPause(context: context)
+        }
     }
 
     /// Starts logging this loop's commits. Runs on the loop.

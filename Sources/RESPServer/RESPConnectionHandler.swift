@@ -52,6 +52,13 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var heldEpoch: UInt64 = 0
     private var heldContext: ChannelHandlerContext? = nil
     private var closeAfterRelease = false
+    /// Commands CLIENT PAUSE holds, in order, as copies of their arguments. While any is held nothing newer runs:
+    /// reads go on filling `pending`, and `LoopState` calls `resumeAfterPause` when the pause may have ended.
+    private var postponed: [QueuedCommand] = []
+    /// A protocol error decoded after the held commands: answered, and the connection closed, once they have run.
+    private var postponedFailure: RESPProtocolError? = nil
+    /// Whether this handler is on its `LoopState`'s list of paused connections.
+    private var parked = false
 
     init(state: LoopState, table: CommandTable, limits: RESPLimits, record: ClientRecord, server: RESPServer) {
         self.state = state
@@ -87,6 +94,26 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
+        // CLIENT PAUSE holds this client: the bytes wait in `pending` until the pause ends.
+        if !self.postponed.isEmpty { return }
+        self.process(context: context)
+    }
+
+    /// Runs what CLIENT PAUSE held, then what `pending` holds; called on the loop by `LoopState` when a pause may
+    /// have ended.
+    func resumeAfterPause(context: ChannelHandlerContext) {
+        self.parked = false
+        guard !self.closing, context.channel.isActive else {
+            self.postponed.removeAll()
+            return
+        }
+        self.process(context: context)
+        self.state.flushLater(context)
+    }
+
+    /// Runs the commands held by a pause, then every whole request in `pending`, and writes (or holds) the replies.
+    private func process(context: ChannelHandlerContext) {
+        let statistics = self.state.statistics
         // The last read's reply buffer is reused: by now NIO has usually written it and let go, so clearing it
         // keeps its storage instead of allocating anew (if NIO still holds it, clearing allocates, as before).
         var buffer = self.replyBuffer ?? context.channel.allocator.buffer(capacity: 512)
@@ -94,7 +121,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         buffer.clear()
         var reply = RESPReplyWriter(buffer: buffer, protocolVersion: self.session.protocolVersion)
         var failure: RESPProtocolError? = nil
-        while !self.closing {
+        if !self.postponed.isEmpty {
+            self.runPostponed(&reply, statistics: statistics, context: context)
+            if self.postponed.isEmpty {
+                failure = self.postponedFailure
+                self.postponedFailure = nil
+            }
+        }
+        var pausedNow = false
+        while !self.closing && self.postponed.isEmpty && failure == nil && self.pending != nil {
             // Decode a batch of whole requests, start loading their keys, then run them in order: the keys' cache
             // misses overlap instead of coming one per command. A request readable whole is located in `pending`
             // without copying or slicing; the others (in pieces, inline) go through the decoder's slices.
@@ -147,32 +182,25 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                         )
                     }
                     for index in 0..<count where !self.closing {
-                        func run(_ arguments: CommandArguments, _ spec: CommandSpec?) {
-                            self.table.execute(
-                                arguments,
-                                spec: spec,
-                                session: &self.session,
-                                worker: self.worker,
-                                reply: &reply,
-                                server: self.server,
-                                mayRefuse: mayRefuse,
-                                statistics: statistics
-                            )
-                        }
-                        let mark = reply.buffer.writerIndex
-                        defer { if self.session.replyMode != .on { self.applyReplyMode(&reply, from: mark) } }
-                        switch self.batch[index] {
-                        case .whole(let start, let count):
-                            // The handler holds the table, so the spec is lent to `execute` without a retain.
-                            if index < self.batchSpecs.count, let held = self.batchSpecs[index] {
-                                held._withUnsafeGuaranteedRef { run(arguments(start, count), $0) }
-                            } else {
-                                run(arguments(start, count), nil)
+                        // CLIENT PAUSE (one relaxed load while there is none): this command and the batch's later
+                        // ones are kept, copied, for when it ends.
+                        if self.server.pauseInForce {
+                            let held = self.withBatchEntry(index, arguments) { arguments, spec in
+                                self.server.pauseHolds(arguments, spec: spec, session: self.session)
                             }
-                        case .decoded(let slow):
-                            CommandArguments.with(self.slowCommands[slow]) { run($0, nil) }
+                            if held {
+                                for later in index..<count {
+                                    self.withBatchEntry(later, arguments) { arguments, _ in
+                                        self.postponed.append(QueuedCommand(arguments))
+                                    }
+                                }
+                                pausedNow = true
+                                break
+                            }
                         }
-                        if self.session.closeAfterReply { self.closing = true }
+                        self.withBatchEntry(index, arguments) { arguments, spec in
+                            self.run(arguments, spec: spec, &reply, mayRefuse: mayRefuse, statistics: statistics)
+                        }
                     }
                 }
             }
@@ -186,6 +214,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             self.batchSpans.removeAll(keepingCapacity: self.batchSpans.capacity <= 4096)
             self.batchArguments.removeAll(keepingCapacity: true)
             self.batchSpecs.removeAll(keepingCapacity: true)
+            if pausedNow {
+                self.postponedFailure = failure
+                failure = nil
+                self.park(context)
+                break
+            }
             if failure != nil || count < RESPConnectionHandler.batchLimit { break }
         }
         if let failure, !self.closing {
@@ -197,9 +231,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         if reply.buffer.readableBytes > 0 { statistics.countWrite(bytes: reply.buffer.readableBytes) }
         self.record.update(from: self.session)
         self.decoder.releaseArguments()
-        if self.pending!.readableBytes == 0 {
+        if self.pending?.readableBytes == 0 {
             self.pending = nil
-        } else if self.pending!.readerIndex > 1 << 16 {
+        } else if let readerIndex = self.pending?.readerIndex, readerIndex > 1 << 16 {
             self.pending!.discardReadBytes()
         }
         let epoch = self.worker.takeCommittedEpoch()
@@ -233,6 +267,82 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 bound.value.close(promise: nil)
             }
         }
+    }
+
+    /// Calls `body` with the arguments of the batch's entry `index` and its spec when `prepare` found it (lent
+    /// without a retain: the handler holds the table).
+    @inline(__always)
+    private func withBatchEntry<R>(
+        _ index: Int,
+        _ arguments: (Int, Int) -> CommandArguments,
+        _ body: (CommandArguments, CommandSpec?) -> R
+    ) -> R {
+        switch self.batch[index] {
+        case .whole(let start, let count):
+            if index < self.batchSpecs.count, let held = self.batchSpecs[index] {
+                return held._withUnsafeGuaranteedRef { body(arguments(start, count), $0) }
+            }
+            return body(arguments(start, count), nil)
+        case .decoded(let slow):
+            return CommandArguments.with(self.slowCommands[slow]) { body($0, nil) }
+        }
+    }
+
+    /// Runs one command, then applies CLIENT REPLY and QUIT.
+    @inline(__always)
+    private func run(
+        _ arguments: CommandArguments,
+        spec: CommandSpec?,
+        _ reply: inout RESPReplyWriter,
+        mayRefuse: Bool,
+        statistics: CommandStatistics
+    ) {
+        let mark = reply.buffer.writerIndex
+        self.table.execute(
+            arguments,
+            spec: spec,
+            session: &self.session,
+            worker: self.worker,
+            reply: &reply,
+            server: self.server,
+            mayRefuse: mayRefuse,
+            statistics: statistics
+        )
+        if self.session.replyMode != .on { self.applyReplyMode(&reply, from: mark) }
+        if self.session.closeAfterReply { self.closing = true }
+    }
+
+    /// Runs the commands a pause held, in order, while the pause lets them; parks again on the first it still holds.
+    private func runPostponed(
+        _ reply: inout RESPReplyWriter,
+        statistics: CommandStatistics,
+        context: ChannelHandlerContext
+    ) {
+        self.state.waitForLogBacklog()
+        let mayRefuse = self.server.mayRefuse
+        statistics.startBatch()
+        while let command = self.postponed.first, !self.closing {
+            let held = command.withArguments { arguments in
+                self.server.pauseHolds(arguments, spec: nil, session: self.session)
+            }
+            if held {
+                self.park(context)
+                break
+            }
+            self.postponed.removeFirst()
+            command.withArguments { arguments in
+                self.run(arguments, spec: nil, &reply, mayRefuse: mayRefuse, statistics: statistics)
+            }
+        }
+        statistics.endBatch()
+        if self.closing { self.postponed.removeAll() }
+    }
+
+    /// Puts this handler on its loop's list of paused connections (once).
+    private func park(_ context: ChannelHandlerContext) {
+        guard !self.parked else { return }
+        self.parked = true
+        self.state.park(self, context: context)
     }
 
     /// CLIENT REPLY, after each command: drops what the command wrote when its reply is not to be sent, and moves

@@ -69,7 +69,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     package let durability: Durability?
     private let group: MultiThreadedEventLoopGroup
     /// One per event loop: its worker and its connections waiting for the log.
-    private let loopStates: [LoopState]
+    let loopStates: [LoopState]
     let threads: Int
     /// Event loops (io-threads).
     package var threadCount: Int { self.threads }
@@ -99,6 +99,13 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     private let password: Locked<[UInt8]>
     private let hasPassword: Atomic<Bool>
     private let protectedMode: Atomic<Bool>
+    /// CLIENT PAUSE (`RESPServer+Pause.swift`): none, WRITE or ALL, and its end (`NIODeadline` uptime nanoseconds).
+    let pauseMode = Atomic<Int>(0)
+    let pauseEnd = Atomic<UInt64>(0)
+    /// Serializes pause changes (each reads both atomics, then writes them).
+    let pauseUpdate = Locked<Void>(())
+    /// The command table the connections use.
+    let commandTable = CommandTable.standard
 
     /// The cores this process may run on: NIO's count (which honours a cgroup CPU quota or cpuset), but no more
     /// than the CPUs in the calling thread's affinity mask, which a process inherits from `taskset`, systemd's
@@ -154,7 +161,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 worker.collect()
                 if housekeeper {
                     var expired = 0
-                    for database in 0..<worker.databaseCount {
+                    // Not during CLIENT PAUSE: a paused server's data stays as it is (as Redis's does).
+                    for database in 0..<worker.databaseCount where !self.isPaused {
                         expired += worker.sweep(database: database, shards: 16).expired
                     }
                     if expired > 0 { self.statistics.expiredKeys.add(expired, ordering: .relaxed) }
@@ -169,7 +177,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 }
             }
         }
-        let table = CommandTable.standard
+        let table = self.commandTable
         let statesByLoop = states
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 511)

@@ -750,8 +750,7 @@ COMMAND_INFO = (
 )
 KNOWN_DIFFERENCES = {
     "connection/client-subcommands": (
-        "CLIENT PAUSE and UNPAUSE are not implemented (nor TRACKING ON: no client-side caching); SETINFO is, as in "
-        "Redis 7.2."
+        "CLIENT SETINFO is served, as in Redis 7.2 (redis-py sends it); Redis 7.0 does not know it."
     ),
     "server/command-info-get": COMMAND_INFO,
     "server/command-info-set": COMMAND_INFO,

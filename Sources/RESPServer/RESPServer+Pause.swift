@@ -1,0 +1,70 @@
+import CommandDispatch
+import NIOCore
+
+/// CLIENT PAUSE and UNPAUSE (Redis's `pauseClients`): while a pause is in force, a connection's next command that
+/// the pause holds (any command under ALL, one that writes under WRITE: a write command, or an EXEC whose queue
+/// writes) waits, with every later one of that connection, until the pause ends or CLIENT UNPAUSE. Commands that
+/// fail before running (unknown, wrong arity, not authenticated) are answered at once, as in Redis.
+///
+/// The state is two atomics, so that the check before each command is one relaxed load while there is no pause.
+/// Each loop keeps its held connections (`LoopState.park`); a task at the pause's end, and CLIENT UNPAUSE, let them
+/// go on. The housekeeper's sweep of expired keys rests meanwhile, so a paused server's data stays as it is.
+extension RESPServer {
+    /// Whether a pause may be in force (it may have run out already): the cheap check before each command.
+    @inline(__always) var pauseInForce: Bool {
+        self.pauseMode.load(ordering: .relaxed) != RESPServer.noPause
+    }
+
+    /// Whether the pause in force now holds the command `arguments` (with its spec, if already found).
+    func pauseHolds(_ arguments: CommandArguments, spec found: CommandSpec?, session: ClientSession) -> Bool {
+        let mode = self.pauseMode.load(ordering: .acquiring)
+        guard mode != RESPServer.noPause,
+            NIODeadline.now().uptimeNanoseconds < self.pauseEnd.load(ordering: .acquiring)
+        else { return false }
+        guard let spec = found ?? self.commandTable.spec(forName: arguments.bytes(0)),
+            spec.accepts(argumentCount: arguments.count),
+            session.authenticated || spec.flags.contains(.noAuth)
+        else { return false }
+        if mode == RESPServer.pauseAll { return true }
+        if spec.flags.contains(.write) { return true }
+        return spec.name == "exec" && !session.multiFailed
+            && session.queued.contains { self.commandTable.spec(for: $0)?.flags.contains(.write) == true }
+    }
+
+    package func pauseClients(milliseconds: Int64, writesOnly: Bool) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        let (nanoseconds, overflow) = UInt64(max(milliseconds, 0)).multipliedReportingOverflow(by: 1_000_000)
+        let end = overflow || nanoseconds > UInt64.max - now ? UInt64.max : now + nanoseconds
+        self.pauseUpdate.withLock { _ in
+            let current = self.pauseMode.load(ordering: .relaxed)
+            let running = current != RESPServer.noPause && now < self.pauseEnd.load(ordering: .relaxed)
+            let mode = writesOnly ? RESPServer.pauseWrites : RESPServer.pauseAll
+            self.pauseEnd.store(running ? max(end, self.pauseEnd.load(ordering: .relaxed)) : end, ordering: .releasing)
+            self.pauseMode.store(running ? max(current, mode) : mode, ordering: .releasing)
+        }
+        // Each loop looks again at the end of this pause (a later, longer one schedules its own look).
+        let deadline = NIODeadline.uptimeNanoseconds(end)
+        for state in self.loopStates {
+            state.loop.scheduleTask(deadline: deadline) { state.resumePaused() }
+        }
+    }
+
+    package func unpauseClients() {
+        self.pauseUpdate.withLock { _ in
+            self.pauseMode.store(RESPServer.noPause, ordering: .releasing)
+            self.pauseEnd.store(0, ordering: .releasing)
+        }
+        for state in self.loopStates {
+            state.loop.execute { state.resumePaused() }
+        }
+    }
+
+    /// Whether a pause is in force now (the housekeeper does not sweep expired keys during one).
+    var isPaused: Bool {
+        self.pauseInForce && NIODeadline.now().uptimeNanoseconds < self.pauseEnd.load(ordering: .acquiring)
+    }
+
+    static let noPause = 0
+    static let pauseWrites = 1
+    static let pauseAll = 2
+}
