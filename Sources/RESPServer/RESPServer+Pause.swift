@@ -8,7 +8,8 @@ import NIOCore
 ///
 /// The state is two atomics, so that the check before each command is one relaxed load while there is no pause.
 /// Each loop keeps its held connections (`LoopState.park`); a task at the pause's end, and CLIENT UNPAUSE, let them
-/// go on. The housekeeper's sweep of expired keys rests meanwhile, so a paused server's data stays as it is.
+/// go on. Expired keys stay meanwhile, so a paused server's data stays as it is: the housekeeper's sweep rests,
+/// and a read that finds a key expired answers as if it were gone but leaves it (`keepsExpiredValues`).
 extension RESPServer {
     /// Whether a pause may be in force (it may have run out already): the cheap check before each command.
     @inline(__always) var pauseInForce: Bool {
@@ -41,11 +42,22 @@ extension RESPServer {
             let mode = writesOnly ? RESPServer.pauseWrites : RESPServer.pauseAll
             self.pauseEnd.store(running ? max(end, self.pauseEnd.load(ordering: .relaxed)) : end, ordering: .releasing)
             self.pauseMode.store(running ? max(current, mode) : mode, ordering: .releasing)
+            self.engine.keepsExpiredValues.store(true, ordering: .relaxed)
         }
         // Each loop looks again at the end of this pause (a later, longer one schedules its own look).
         let deadline = NIODeadline.uptimeNanoseconds(end)
         for state in self.loopStates {
-            state.loop.scheduleTask(deadline: deadline) { state.resumePaused() }
+            state.loop.scheduleTask(deadline: deadline) { [self] in
+                self.endExpiredPause()
+                state.resumePaused()
+            }
+        }
+    }
+
+    /// Once the pause has run out, reads remove expired values again.
+    private func endExpiredPause() {
+        self.pauseUpdate.withLock { _ in
+            if !self.isPaused { self.engine.keepsExpiredValues.store(false, ordering: .relaxed) }
         }
     }
 
@@ -53,6 +65,7 @@ extension RESPServer {
         self.pauseUpdate.withLock { _ in
             self.pauseMode.store(RESPServer.noPause, ordering: .releasing)
             self.pauseEnd.store(0, ordering: .releasing)
+            self.engine.keepsExpiredValues.store(false, ordering: .relaxed)
         }
         for state in self.loopStates {
             state.loop.execute { state.resumePaused() }

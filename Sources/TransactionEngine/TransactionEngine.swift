@@ -70,6 +70,9 @@ package final class TransactionEngine: @unchecked Sendable {
     let orphanCount = Atomic<Int>(0)
     /// Bytes allocated by the engine itself (empty databases), outside any worker.
     let baseMemory = Atomic<Int>(0)
+    /// While true, a read that finds a value expired treats it as absent but leaves it in place (the server sets
+    /// it during CLIENT PAUSE, as Redis's `expireIfNeeded` deletes nothing while clients are paused).
+    package let keepsExpiredValues = Atomic<Bool>(false)
 
     /// The commit log every commit's record is appended to; nil when persistence is off. Set by `attach(log:)`
     /// before any worker is made.

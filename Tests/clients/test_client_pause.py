@@ -151,3 +151,19 @@ def test_a_client_that_leaves_while_held_does_not_disturb_the_others(paused_serv
         assert admin.get("stays") == "1"
         assert admin.exists("gone") == 0  # the held commands of a closed connection never run
         staying.close()
+
+
+def test_expired_keys_stay_while_paused(paused_server):
+    """As Redis's expireIfNeeded during a pause: an expired key reads as gone but is not deleted (no write while
+    paused), and the sweep rests; after the pause the next read deletes it."""
+    with paused_server.client(decode_responses=True) as c:
+        c.set("short", "v", px=100)
+        c.execute_command("CLIENT", "PAUSE", "60000", "WRITE")
+        time.sleep(0.3)  # past its expiry, and several of the housekeeper's 100 ms sweeps
+        assert c.get("short") is None
+        assert c.dbsize() == 1
+        assert c.info("stats")["expired_keys"] == 0
+        c.execute_command("CLIENT", "UNPAUSE")
+        assert c.get("short") is None
+        assert c.dbsize() == 0
+        assert c.info("stats")["expired_keys"] == 1

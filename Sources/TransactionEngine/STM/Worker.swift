@@ -159,7 +159,13 @@ package final class Worker: @unchecked Sendable {
         if self.pinDepth > 0 { return }
         // Still pinned in the slot: the cells the reads found are not yet reclaimed, and no exclusive transaction
         // (FLUSHDB, SWAPDB) can have moved them.
-        if self.hasExpiredOnAccess { self.removeExpiredOnAccess() }
+        if self.hasExpiredOnAccess {
+            if self.engine.keepsExpiredValues.load(ordering: .relaxed) {
+                self.forgetExpiredOnAccess()
+            } else {
+                self.removeExpiredOnAccess()
+            }
+        }
         self.slot.pointee.state.store(0, ordering: .releasing)
         self.unpinsSinceCollect += 1
         if self.limbo.count >= 256 || (self.unpinsSinceCollect >= 1024 && !self.limbo.isEmpty) {
