@@ -46,7 +46,9 @@ package enum ConnectionCommands {
             context.session.database = 0
             context.session.protocolVersion = 2
             context.session.name = ""
-            context.session.replyMode = .on  // NO-EVICT stays, as in Redis 7.0
+            // CLIENT REPLY ON, except that a RESET skipped by CLIENT REPLY SKIP stays unanswered; NO-EVICT stays (as
+            // Redis 7.0's RESET).
+            if context.session.replyMode != .skip { context.session.replyMode = .on }
             reply.protocolVersion = 2
             reply.simple("RESET")
         },
@@ -282,15 +284,27 @@ package enum ConnectionCommands {
                 throw .syntax
             }
         } else if context.argument(1, is: "UNBLOCK") && (count == 3 || count == 4) {
-            guard RedisInteger.parse(context.arguments.bytes(2)) != nil else { throw .notInteger }
             if count == 4 && !context.argument(3, is: "TIMEOUT") && !context.argument(3, is: "ERROR") {
                 throw CommandError("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
             }
+            guard RedisInteger.parse(context.arguments.bytes(2)) != nil else { throw .notInteger }
             // Weft has no blocking commands yet: no client is ever blocked.
             reply.integer(0)
         } else if context.argument(1, is: "TRACKING") && count >= 3 {
             // Client-side caching is not served: tracking can only be off, and is.
             guard context.argument(2, is: "OFF") || context.argument(2, is: "ON") else { throw .syntax }
+            // The options are checked first, as Redis parses them before it turns tracking on or off.
+            var index = 3
+            while index < count {
+                if context.argument(index, is: "REDIRECT") || context.argument(index, is: "PREFIX") {
+                    guard index + 1 < count else { throw .syntax }
+                    index += 2
+                } else if ["BCAST", "OPTIN", "OPTOUT", "NOLOOP"].contains(where: { context.argument(index, is: $0) }) {
+                    index += 1
+                } else {
+                    throw .syntax
+                }
+            }
             guard context.argument(2, is: "OFF") else {
                 throw CommandError("client-side caching (CLIENT TRACKING ON) is not supported by Weft yet")
             }

@@ -57,7 +57,7 @@ enum ServerCommands {
         } else if context.argument(1, is: "LIST") {
             let listed = try ServerCommands.filtered(everything, context)
             reply.arrayHeader(listed.count)
-            for spec in listed { reply.bulk(spec.name) }
+            for name in listed { reply.bulk(name) }
         } else if context.argument(1, is: "GETKEYS") {
             let keys = try ServerCommands.keyArguments(context, table: table)
             reply.arrayHeader(keys.count)
@@ -114,18 +114,22 @@ enum ServerCommands {
         "    Return the keys and the access flags from a full Redis command.",
     ]
 
-    /// COMMAND LIST's commands: all, or those of `FILTERBY PATTERN glob` (names matched without case),
-    /// `FILTERBY ACLCAT category` (a name without its `@`) or `FILTERBY MODULE name` (none: Weft has no modules).
-    static func filtered(_ specs: [CommandSpec], _ context: CommandContext) throws(CommandError) -> [CommandSpec] {
+    /// COMMAND LIST's names, containers' subcommands (`client|list`) included, as Redis lists them: all, or those
+    /// of `FILTERBY PATTERN glob` (full names matched without case), `FILTERBY ACLCAT category` (a name without its
+    /// `@`) or `FILTERBY MODULE name` (none: Weft has no modules).
+    static func filtered(_ specs: [CommandSpec], _ context: CommandContext) throws(CommandError) -> [String] {
+        let names = specs.flatMap { spec in
+            [spec.name] + (spec.subcommands?.keys.sorted().map { "\(spec.name)|\($0)" } ?? [])
+        }
         switch context.arguments.count {
-        case 2: return specs
+        case 2: return names
         case 5 where context.argument(2, is: "FILTERBY"):
             let value = Array(context.arguments.bytes(4))
             if context.argument(3, is: "PATTERN") {
-                return specs.filter { Glob.matches(value, Array($0.name.utf8), ignoringCase: true) }
+                return names.filter { Glob.matches(value, Array($0.utf8), ignoringCase: true) }
             } else if context.argument(3, is: "ACLCAT") {
                 let category = "@" + String(decoding: value, as: UTF8.self).lowercased()
-                return specs.filter { CommandCategories.byName[$0.name]?.contains(category) == true }
+                return names.filter { CommandCategories.byName[$0]?.contains(category) == true }
             } else if context.argument(3, is: "MODULE") {
                 return []
             }

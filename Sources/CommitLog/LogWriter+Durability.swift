@@ -106,14 +106,19 @@ extension LogWriter {
     /// sync, which lets it drop the blocks it keeps until then) until the backlog is back under the limit.
     ///
     /// Call it between transactions, never inside one: the flusher takes only records of epochs that every worker
-    /// has left. It returns at once under the limit; it also returns when a flush fails while it waits (a full
-    /// disk: the records stay queued, and the server refuses writes until a flush succeeds) and when the writer
-    /// closes. Without the flusher thread, it flushes once itself.
+    /// has left. It returns at once under the limit, and at once while the last flush failed (a full disk: the
+    /// records stay queued, the server refuses writes until a flush succeeds, and the flusher retries on its own
+    /// schedule); it also returns when a flush fails while it waits, when the writer closes or
+    /// `releaseBacklogWaiters()` was called, and after about a second of flushes that moved nothing (records of an
+    /// epoch a long transaction keeps open): the next batch waits again. Between two flushes that moved nothing it
+    /// waits a millisecond before asking again, so that neither it nor the flusher spins. Without the flusher thread,
+    /// it flushes once itself.
     ///
     /// - Returns: whether it waited.
     @discardableResult
     package func waitForBacklog() -> Bool {
-        guard self.isOverBacklog else { return false }
+        guard self.isOverBacklog, !self.backlogReleased.load(ordering: .relaxed) else { return false }
+        guard self.progress.withLock({ $0.lastFailure == nil }) else { return false }
         let started = MonotonicClock.now()
         defer {
             self.backlogWaits.add(1, ordering: .relaxed)
@@ -123,25 +128,46 @@ extension LogWriter {
             _ = try? self.flush(fsync: self.policy != .no, through: self.configuration.closedEpoch?() ?? .max)
             return true
         }
-        var asked: UInt64? = nil
-        while !self.isClosed.load(ordering: .acquiring) {
-            // Ten milliseconds at a time, so that a writer closed meanwhile is noticed.
+        var asked: (attempts: UInt64, backlog: Int)? = nil
+        var idleFlushes = 0
+        while !self.isClosed.load(ordering: .acquiring) && !self.backlogReleased.load(ordering: .relaxed) {
+            var pause = false
             let done = self.progress.wait(until: MonotonicClock.deadline(after: .milliseconds(10))) {
                 progress -> Bool? in
                 if !self.isOverBacklog || progress.stopping { return true }
-                if let asked, progress.attempts > asked, progress.lastFailure != nil { return true }
-                if asked.map({ progress.attempts > $0 }) ?? true {
-                    // Each finished flush that left the backlog past the limit (records of an epoch that was still
-                    // open) is followed by another request.
-                    asked = progress.attempts
+                if let last = asked, progress.attempts > last.attempts {
+                    if progress.lastFailure != nil { return true }
+                    // A flush finished and the backlog is still past the limit.
+                    if self.backlogBytes >= last.backlog {
+                        idleFlushes += 1
+                        if idleFlushes >= 1_000 { return true }
+                        pause = true
+                        return false
+                    }
+                    idleFlushes = 0
+                }
+                if asked.map({ progress.attempts > $0.attempts }) ?? true {
+                    asked = (progress.attempts, self.backlogBytes)
                     progress.flushRequested = true
                     self.progress.broadcast()
                 }
                 return nil
             }
-            if done != nil { break }
+            if done == true { break }
+            if pause {
+                // The last flush moved nothing (records of an epoch still open): ask again a millisecond later.
+                usleep(1_000)
+                asked = nil
+            }
         }
         return true
+    }
+
+    /// Lets every caller of `waitForBacklog` go on, now and from now on: called at shutdown, before the server
+    /// waits for its event loops, which may be held there by a stalled disk.
+    package func releaseBacklogWaiters() {
+        self.backlogReleased.store(true, ordering: .relaxed)
+        self.progress.broadcast()
     }
 
     /// Stops the flusher thread, flushes and syncs what is left (whatever the policy), and closes the files.

@@ -84,6 +84,9 @@ extension LogWriter {
             try self.sync(&io)
         } else if policy != .no {
             return nil
+        } else {
+            // Blocks written under another policy, before a switch to `.no`, are done too (handed to the kernel).
+            self.retire(&io)
         }
         var epoch = bound == .max ? io.doneEpoch : bound
         let held = self.lowestBufferedEpoch()

@@ -160,6 +160,8 @@ package final class LogWriter: Sendable {
     /// `waitForBacklog()`'s counters: calls that waited, and nanoseconds waited.
     let backlogWaits = Atomic<Int>(0)
     let backlogWaitNanoseconds = Atomic<Int>(0)
+    /// Set by `releaseBacklogWaiters()`: `waitForBacklog` holds no one any more (shutdown).
+    let backlogReleased = Atomic<Bool>(false)
 
     /// Opens the log in `directory` for appending, creating the directory if needed.
     ///
@@ -226,9 +228,10 @@ package final class LogWriter: Sendable {
         let count = self.lanes.count
         let index = lane.map { ($0 % count + count) % count } ?? LogWriter.threadLane(count: count)
         let wasEmpty = self.lanes[index].buffer.withLock { buffer in
-            buffer.append(record, tid: tid, epoch: epoch)
+            // Counted under the lane's lock, so that no flush can take (and subtract) the record first.
+            self.backlog.add(record.count, ordering: .relaxed)
+            return buffer.append(record, tid: tid, epoch: epoch)
         }
-        self.backlog.add(record.count, ordering: .relaxed)
         if wasEmpty, self.policy == .always, self.flusherRunning.load(ordering: .relaxed) {
             self.requestFlush()
         }

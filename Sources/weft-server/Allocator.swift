@@ -4,8 +4,8 @@ import CJemalloc
 ///
 /// This executable links libjemalloc (the `CJemalloc` target), whose malloc and free then serve the whole process,
 /// the Swift runtime and SwiftNIO included. Against glibc's allocator it takes 3 to 4% less CPU per request in the
-/// `bench/run net` suite (values, reply buffers and request arrays are allocated and freed on every command) and
-/// returns freed memory to the system in the background. Test binaries keep glibc's, so that the thread sanitizer
+/// `bench/run net` suite (values, reply buffers and request arrays are allocated and freed on every command), and
+/// it gives freed pages back to the system gradually (its decay purging) rather than keeping a heap's top. Test binaries keep glibc's, so that the thread sanitizer
 /// sees every allocation.
 enum Allocator {
     /// The allocator's name as INFO memory's `mem_allocator` shows it: "jemalloc-5.3.0", as Redis's does.

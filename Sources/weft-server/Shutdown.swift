@@ -55,6 +55,8 @@ enum Shutdown {
 
     static func stop(_ server: RESPServer, reason: String) {
         ServerLog.warn("\(reason): shutting down")
+        // Event loops held by the log's backpressure (a stalled disk) must not keep the server from stopping.
+        server.durability?.log?.releaseBacklogWaiters()
         try? server.shutdown()
         if let log = server.durability?.log {
             do {

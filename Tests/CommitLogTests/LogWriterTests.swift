@@ -455,7 +455,8 @@ struct LogWriterTests {
             let faults = _LogFaults()
             var configuration = smallConfiguration(policy: .everysec)
             configuration.backlogLimit = 1 << 10
-            configuration.flushInterval = .seconds(1)
+            // No flush of the flusher's own before the failures are queued.
+            configuration.flushInterval = .seconds(3600)
             configuration._faults = faults
             let writer = try LogWriter(directory: directory, configuration: configuration)
             try writer.startFlusher()
@@ -470,17 +471,81 @@ struct LogWriterTests {
             for _ in 0..<1_000 { faults.failNextWrite(errno: ENOSPC) }
             let returned = DispatchSemaphore(value: 0)
             let waited = Protected(false)
-            runThreads(1) { _ in
+            DispatchQueue.global().async {
                 waited.withLock { $0 = writer.waitForBacklog() }
                 returned.signal()
             }
-            #expect(returned.wait(timeout: .now() + 30) == .success)
+            try #require(returned.wait(timeout: .now() + 30) == .success, "waitForBacklog did not return")
             #expect(waited.withLock { $0 })
             #expect(writer.isOverBacklog)
+            // While the last flush failed, waits return at once and ask for no flush: a batch per failed flush
+            // would retry the disk as fast as the event loops run.
+            let failedBefore = writer.statistics.failedFlushes
+            for _ in 0..<100 { #expect(!writer.waitForBacklog()) }
+            #expect(writer.statistics.failedFlushes == failedBefore)
             // The disk has room again: the next flush writes everything, and nothing is lost.
             faults.clearWriteFailures()
             try writer.flush(fsync: true)
             #expect(!writer.isOverBacklog)
+            try writer.close()
+            #expect(try readLog(directory).records.count == 20)
+        }
+    }
+
+    @Test("Backpressure after a switch from everysec to no: the blocks written but not synced are done")
+    func backlogAfterPolicySwitch() throws {
+        try withTemporaryDirectory { directory in
+            var configuration = smallConfiguration(policy: .everysec)
+            configuration.segmentSize = 1 << 20
+            configuration.backlogLimit = 1 << 10
+            configuration.flushInterval = .seconds(3600)
+            let writer = try LogWriter(directory: directory, configuration: configuration)
+            for i in 1...20 {
+                try writer.append(record: (0..<200).map { _ in UInt8.random(in: 0...255) }, tid: UInt64(i), epoch: 1)
+            }
+            // Written, not synced: under everysec the blocks stay in the backlog until the next sync.
+            try writer.flush(fsync: false)
+            #expect(writer.isOverBacklog)
+            try writer.startFlusher()
+            writer.setPolicy(.no)
+            let returned = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                writer.waitForBacklog()
+                returned.signal()
+            }
+            try #require(returned.wait(timeout: .now() + 30) == .success, "waitForBacklog did not return")
+            // Under `.no` written is done: the wait ended because the backlog emptied, not by giving up.
+            #expect(writer.backlogBytes == 0)
+            #expect(writer.statistics.flushes < 100)
+            try writer.close()
+            #expect(try readLog(directory).records.count == 20)
+        }
+    }
+
+    @Test("releaseBacklogWaiters lets a held appender go (shutdown with a stalled disk)")
+    func backlogRelease() throws {
+        try withTemporaryDirectory { directory in
+            let faults = _LogFaults()
+            var configuration = smallConfiguration(policy: .everysec)
+            configuration.backlogLimit = 1 << 10
+            configuration.flushInterval = .seconds(3600)
+            configuration._faults = faults
+            let writer = try LogWriter(directory: directory, configuration: configuration)
+            for i in 1...20 {
+                try writer.append(record: (0..<200).map { _ in UInt8.random(in: 0...255) }, tid: UInt64(i), epoch: 1)
+            }
+            faults.delaySyncs(microseconds: 2_000_000)  // one sync takes two seconds
+            try writer.startFlusher()
+            let returned = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                writer.waitForBacklog()
+                returned.signal()
+            }
+            usleep(100_000)  // the waiter has asked for the flush, which is in its slow sync
+            writer.releaseBacklogWaiters()
+            try #require(returned.wait(timeout: .now() + 1) == .success, "the waiter was not released")
+            #expect(!writer.waitForBacklog())
+            faults.delaySyncs(microseconds: 0)
             try writer.close()
             #expect(try readLog(directory).records.count == 20)
         }

@@ -454,7 +454,9 @@ CONNECTION_CASES = {
                                   "CLIENT TRACKINGINFO", "CLIENT TRACKINGINFO x", "CLIENT UNBLOCK abc",
                                   "CLIENT UNBLOCK 999", "CLIENT UNBLOCK {other_id}", "CLIENT UNBLOCK 999 TIMEOUT",
                                   "CLIENT UNBLOCK 999 error", "CLIENT UNBLOCK 999 x", "CLIENT UNBLOCK 999 TIMEOUT x",
-                                  "CLIENT UNBLOCK -1", "CLIENT UNBLOCK", "CLIENT HELP", "CLIENT NO-TOUCH on"],
+                                  "CLIENT UNBLOCK -1", "CLIENT UNBLOCK", "CLIENT UNBLOCK abc x", "CLIENT HELP",
+                                  "CLIENT NO-TOUCH on", "CLIENT TRACKING OFF junk", "CLIENT TRACKING OFF NOLOOP",
+                                  "CLIENT TRACKING OFF REDIRECT", "CLIENT TRACKING OFF PREFIX a BCAST OPTIN"],
     "echo-ping": ["ECHO", "ECHO a b", "ECHO ''", ["ECHO", b"\x00\xff\r\n"], "PING", "PING a b", "PING ''",
                   "PING x", "ping", "MULTI", "PING", "PING y", "ECHO z", "ECHO", "EXEC"],
     "quit": ["SET a 1", "QUIT", "GET a", "QUIT x", "MULTI", "QUIT", "EXEC", "@other QUIT", "@other PING"],
@@ -493,7 +495,9 @@ SERVER_CASES = {
                       "COMMAND LIST FILTERBY PATTERN GETD*", "COMMAND LIST FILTERBY ACLCAT transaction",
                       "COMMAND LIST FILTERBY ACLCAT @transaction", "COMMAND LIST FILTERBY ACLCAT nosuch",
                       "COMMAND LIST FILTERBY MODULE x", "COMMAND LIST FILTERBY PATTERN", "COMMAND LIST FILTERBY",
-                      "COMMAND LIST x", "COMMAND LIST FILTERBY FOO x", "COMMAND LIST FILTERBY PATTERN a b"],
+                      "COMMAND LIST x", "COMMAND LIST FILTERBY FOO x", "COMMAND LIST FILTERBY PATTERN a b",
+                      "COMMAND LIST FILTERBY PATTERN config*", "COMMAND LIST FILTERBY PATTERN OBJECT|*",
+                      "COMMAND LIST FILTERBY ACLCAT transaction"],
     "time-dbsize": ["TIME", "TIME x", "DBSIZE", "MSET a 1 b 2", "DBSIZE", "DBSIZE x", "MULTI", "TIME", "DBSIZE",
                     "EXEC"],
     "flushall": ["MSET a 1 b 2", "SELECT 1", "SET c 3", "FLUSHALL ASYNC", "DBSIZE", "SELECT 0", "DBSIZE",
@@ -677,8 +681,9 @@ def protocol_cases():
         "client-reply-modes": [b"CLIENT REPLY OFF\r\nSET reply:k 1\r\nGET reply:k\r\nNOSUCH\r\nCLIENT REPLY ON\r\n"
                                b"GET reply:k\r\nCLIENT REPLY SKIP\r\nGET reply:k\r\nPING x\r\nCLIENT REPLY SKIP\r\n"
                                b"CLIENT REPLY SKIP\r\nGET reply:k\r\nGET reply:k\r\nCLIENT REPLY x\r\nECHO last\r\n"],
-        "client-reply-across-reads": [b"CLIENT REPLY SKIP\r\n", b"PING a\r\n", b"PING b\r\n", b"CLIENT REPLY OFF\r\n",
-                                      b"PING c\r\n", b"CLIENT REPLY SKIP\r\n", b"CLIENT REPLY ON\r\n", b"PING d\r\n"],
+        "client-reply-across-reads": [b"CLIENT REPLY SKIP\r\n", b"PING a\r\nPING b\r\nCLIENT REPLY OFF\r\n",
+                                      b"PING c\r\nCLIENT REPLY SKIP\r\n", b"CLIENT REPLY ON\r\nPING d\r\n"],
+        "client-reply-skip-then-reset": [b"CLIENT REPLY SKIP\r\nRESET\r\nPING\r\nCLIENT REPLY OFF\r\nRESET\r\nPING x\r\n"],
         # (After CLIENT REPLY OFF a protocol error's reply is dropped too; Redis then leaves the connection open
         # but reads no more from it, Weft closes it: not compared.)
     }

@@ -809,7 +809,7 @@ def test_backlog_limit_holds_writers_until_the_log_catches_up(servers):  # noqa:
             assert all(pipe.execute())
         info = c.info("persistence")
         assert info["weft_log_backlog_waits"] - waits >= 10, info
-        assert info["weft_log_backlog_wait_seconds"] >= 0
+        assert info["weft_log_backlog_wait_seconds"] > 0  # each wait took at least a sync
         assert info["weft_log_fsyncs"] - syncs >= 10, info
         # This INFO's batch waited too: what is left is under the limit (plus INFO's own nothing).
         assert info["aof_buffer_length"] <= 1024, info
