@@ -248,12 +248,7 @@ package enum ConnectionCommands {
             if result.caller { context.session.closeAfterReply = true }
             reply.integer(Int64(result.killed))
         } else if context.argument(1, is: "PAUSE") && (count == 3 || count == 4), let server = context.server {
-            guard let timeout = RedisInteger.parse(context.arguments.bytes(2)) else {
-                throw CommandError("timeout is not an integer or out of range")
-            }
-            // Redis 7.0 takes any size (a pause past the end of time lasts until CLIENT UNPAUSE, or for ever
-            // under ALL).
-            guard timeout >= 0 else { throw CommandError("timeout is negative") }
+            // The mode first, then the timeout, as Redis checks them.
             var writesOnly = false
             if count == 4 {
                 if context.argument(3, is: "WRITE") {
@@ -262,6 +257,12 @@ package enum ConnectionCommands {
                     throw CommandError("CLIENT PAUSE mode must be WRITE or ALL")
                 }
             }
+            guard let timeout = RedisInteger.parse(context.arguments.bytes(2)) else {
+                throw CommandError("timeout is not an integer or out of range")
+            }
+            // Redis 7.0 takes any size (a pause past the end of time lasts until CLIENT UNPAUSE, or for ever
+            // under ALL).
+            guard timeout >= 0 else { throw CommandError("timeout is negative") }
             server.pauseClients(milliseconds: timeout, writesOnly: writesOnly)
             reply.simple("OK")
         } else if context.argument(1, is: "UNPAUSE") && count == 2, let server = context.server {

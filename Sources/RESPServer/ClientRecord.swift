@@ -56,6 +56,9 @@ final class ClientRecord: Sendable {
     let queryBytes = Atomic<Int>(0)
     /// When the output first stayed over the soft limit (Unix ms), 0 while under it.
     let overSoftLimitSince = Atomic<Int64>(0)
+    /// True while CLIENT PAUSE holds the client's commands: flag `b` in CLIENT LIST, counted in INFO's
+    /// blocked_clients, and never closed for idleness (as Redis's blocked clients).
+    let blocked = Atomic<Bool>(false)
 
     init(id: Int64, channel: any Channel) {
         self.id = id
@@ -93,8 +96,9 @@ final class ClientRecord: Sendable {
         let state = current ?? self.state.withLock { $0 }
         let age = (now - self.createdAt) / 1000
         let idle = (now - self.lastInteraction.load(ordering: .relaxed)) / 1000
-        // Redis's letters, in its order: x in MULTI, e for NO-EVICT, N for none.
-        let flags = (state.inMulti ? "x" : "") + (state.noEvict ? "e" : "")
+        // Redis's letters, in its order: x in MULTI, b blocked (by CLIENT PAUSE), e for NO-EVICT, N for none.
+        let flags = (state.inMulti ? "x" : "") + (self.blocked.load(ordering: .relaxed) ? "b" : "")
+            + (state.noEvict ? "e" : "")
         let output = self.outputBytes.load(ordering: .relaxed)
         let query = self.queryBytes.load(ordering: .relaxed)
         let multi = state.inMulti ? String(state.queued) : "-1"

@@ -57,9 +57,42 @@ final class LoopState: @unchecked Sendable {
         if self.unflushed.isEmpty { swap(&contexts, &self.unflushed) }
     }
 
+    /// The task that looks at the pause when it should end, and that end: one per loop however many CLIENT PAUSE
+    /// calls came.
+    private var pauseLook: (task: Scheduled<Void>, end: UInt64)? = nil
+
+    /// Makes sure this loop looks at the pause at `end` (uptime nanoseconds): ends it there if it has run out, and
+    /// lets the paused connections go on. Runs on the loop.
+    func lookAtPause(end: UInt64, server: RESPServer) {
+        guard end > 0 else { return }
+        if let look = self.pauseLook {
+            if look.end >= end { return }
+            look.task.cancel()
+        }
+        let task = self.loop.scheduleTask(deadline: .uptimeNanoseconds(end)) { [self] in
+            self.pauseLook = nil
+            server.endExpiredPause()
+            self.resumePaused()
+            // A pause lengthened meanwhile gets its own look.
+            if server.pauseInForce { self.lookAtPause(end: server.pauseEnd.load(ordering: .acquiring), server: server) }
+        }
+        self.pauseLook = (task, end)
+    }
+
+    /// Drops the look at the pause's end (CLIENT UNPAUSE). Runs on the loop.
+    func cancelPauseLook() {
+        self.pauseLook?.task.cancel()
+        self.pauseLook = nil
+    }
+
     /// Registers a connection whose commands CLIENT PAUSE holds. Runs on the loop.
     func park(_ handler: RESPConnectionHandler, context: ChannelHandlerContext) {
         self.paused.append((handler, context))
+    }
+
+    /// Forgets a paused connection that closed. Runs on the loop.
+    func unpark(_ handler: RESPConnectionHandler) {
+        self.paused.removeAll { $0.handler === handler }
     }
 
     /// Lets every paused connection run what the pause no longer holds (they park again if it still does). Runs on

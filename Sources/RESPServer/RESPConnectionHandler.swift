@@ -103,6 +103,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// have ended.
     func resumeAfterPause(context: ChannelHandlerContext) {
         self.parked = false
+        self.record.blocked.store(false, ordering: .relaxed)
         guard !self.closing, context.channel.isActive else {
             self.postponed.removeAll()
             return
@@ -342,6 +343,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private func park(_ context: ChannelHandlerContext) {
         guard !self.parked else { return }
         self.parked = true
+        self.record.blocked.store(true, ordering: .relaxed)
         self.state.park(self, context: context)
     }
 
@@ -393,6 +395,14 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         TransactionCommands.releaseWatches(&self.session, worker: self.worker)
+        if self.parked || !self.postponed.isEmpty {
+            // What a pause held for a client that left never runs, and its memory goes now, not at the pause's end.
+            self.closing = true
+            self.postponed.removeAll()
+            self.pending = nil
+            self.state.unpark(self)
+            self.parked = false
+        }
         context.fireChannelInactive()
     }
 

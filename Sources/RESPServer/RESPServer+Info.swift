@@ -76,7 +76,7 @@ extension RESPServer {
             ("maxclients", String(self.maxClients.load(ordering: .relaxed))),
             ("client_recent_max_input_buffer", "0"),
             ("client_recent_max_output_buffer", "0"),
-            ("blocked_clients", "0"),
+            ("blocked_clients", String(self.clients.withLock { $0.values.filter { $0.blocked.load(ordering: .relaxed) }.count })),
             ("tracking_clients", "0"),
             ("clients_in_timeout_table", "0"),
         ]

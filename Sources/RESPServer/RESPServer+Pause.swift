@@ -6,6 +6,10 @@ import NIOCore
 /// writes) waits, with every later one of that connection, until the pause ends or CLIENT UNPAUSE. Commands that
 /// fail before running (unknown, wrong arity, not authenticated) are answered at once, as in Redis.
 ///
+/// Not as in Redis: the OK of CLIENT PAUSE does not wait for the other event loops, so a command another loop was
+/// already running when the pause began (at most one per loop) may still commit after it; MISCONF and LOADING
+/// refusals wait for the pause instead of being answered at once.
+///
 /// The state is two atomics, so that the check before each command is one relaxed load while there is no pause.
 /// Each loop keeps its held connections (`LoopState.park`); a task at the pause's end, and CLIENT UNPAUSE, let them
 /// go on. Expired keys stay meanwhile, so a paused server's data stays as it is: the housekeeper's sweep rests,
@@ -26,6 +30,13 @@ extension RESPServer {
             spec.accepts(argumentCount: arguments.count),
             session.authenticated || spec.flags.contains(.noAuth)
         else { return false }
+        // A container's unknown subcommand, or one with the wrong arity, is answered at once too.
+        if let subcommands = spec.subcommands {
+            guard arguments.count > 1,
+                let arity = subcommands[String(decoding: arguments.bytes(1), as: UTF8.self).lowercased()],
+                arity >= 0 ? arguments.count == arity : arguments.count >= -arity
+            else { return false }
+        }
         if mode == RESPServer.pauseAll { return true }
         if spec.flags.contains(.write) { return true }
         return spec.name == "exec" && !session.multiFailed
@@ -44,20 +55,22 @@ extension RESPServer {
             self.pauseMode.store(running ? max(current, mode) : mode, ordering: .releasing)
             self.engine.keepsExpiredValues.store(true, ordering: .relaxed)
         }
-        // Each loop looks again at the end of this pause (a later, longer one schedules its own look).
-        let deadline = NIODeadline.uptimeNanoseconds(end)
+        // Each loop looks again at the end of the pause (a look already set for a later end stays).
         for state in self.loopStates {
-            state.loop.scheduleTask(deadline: deadline) { [self] in
-                self.endExpiredPause()
-                state.resumePaused()
-            }
+            state.loop.execute { [self] in state.lookAtPause(end: self.pauseEnd.load(ordering: .acquiring), server: self) }
         }
     }
 
-    /// Once the pause has run out, reads remove expired values again.
-    private func endExpiredPause() {
+    /// Once the pause has run out: commands take the fast path again (one load, `pauseInForce` false), and reads
+    /// remove expired values again. Called by each loop's look at the pause's end.
+    func endExpiredPause() {
         self.pauseUpdate.withLock { _ in
-            if !self.isPaused { self.engine.keepsExpiredValues.store(false, ordering: .relaxed) }
+            guard self.pauseMode.load(ordering: .relaxed) != RESPServer.noPause,
+                NIODeadline.now().uptimeNanoseconds >= self.pauseEnd.load(ordering: .relaxed)
+            else { return }
+            self.pauseMode.store(RESPServer.noPause, ordering: .releasing)
+            self.pauseEnd.store(0, ordering: .releasing)
+            self.engine.keepsExpiredValues.store(false, ordering: .relaxed)
         }
     }
 
@@ -68,7 +81,10 @@ extension RESPServer {
             self.engine.keepsExpiredValues.store(false, ordering: .relaxed)
         }
         for state in self.loopStates {
-            state.loop.execute { state.resumePaused() }
+            state.loop.execute {
+                state.cancelPauseLook()
+                state.resumePaused()
+            }
         }
     }
 

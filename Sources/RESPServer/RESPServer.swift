@@ -99,6 +99,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     private let password: Locked<[UInt8]>
     private let hasPassword: Atomic<Bool>
     private let protectedMode: Atomic<Bool>
+    /// Set by `shutdown()` once every client is closed: nothing is sent to the loops any more.
+    private let loopsStopping = Atomic<Bool>(false)
     /// CLIENT PAUSE (`RESPServer+Pause.swift`): none, WRITE or ALL, and its end (`NIODeadline` uptime nanoseconds).
     let pauseMode = Atomic<Int>(0)
     let pauseEnd = Atomic<UInt64>(0)
@@ -255,6 +257,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     /// connections hold replies.
     package func logBecameDurable(_ point: DurablePoint) {
         self.durability?.flushSucceeded()
+        // After shutdown has closed every client, the log's last flush finds the loops gone or going.
+        guard !self.loopsStopping.load(ordering: .acquiring) else { return }
         for state in self.loopStates where state.hasWaiters.load(ordering: .sequentiallyConsistent) {
             state.loop.execute { state.release(through: point.epoch) }
         }
@@ -290,7 +294,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         guard timeout > 0 else { return }
         let limit = ClientRecord.nowMilliseconds() - Int64(timeout) * 1000
         let idle = self.clients.withLock { clients in
-            clients.values.filter { $0.lastInteraction.load(ordering: .relaxed) < limit && !$0.state.withLock(\.inMulti) }
+            clients.values.filter {
+                $0.lastInteraction.load(ordering: .relaxed) < limit && !$0.state.withLock(\.inMulti)
+                    && !$0.blocked.load(ordering: .relaxed)
+            }
         }
         for record in idle {
             record.channel.close(promise: nil)
@@ -346,6 +353,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         for record in open {
             try? record.channel.close().wait()
         }
+        self.loopsStopping.store(true, ordering: .releasing)
         try self.group.syncShutdownGracefully()
     }
 

@@ -20,7 +20,7 @@ def raw(port):
 
 
 def silent(sock, seconds=QUIET):
-    """True when nothing arrives on `sock` within `seconds`."""
+    """True when nothing arrives on `sock` within `seconds` and it stays open."""
     sock.settimeout(seconds)
     try:
         data = sock.recv(65536)
@@ -28,7 +28,8 @@ def silent(sock, seconds=QUIET):
         return True
     finally:
         sock.settimeout(10)
-    return data == b""
+    assert data, "the server closed the connection"
+    return False
 
 
 def read_until(sock, expected):
@@ -91,7 +92,7 @@ def test_write_pause_holds_exec_of_writes_and_queued_writes(paused_server):
 def test_all_pause_holds_every_command_until_it_runs_out(paused_server):
     port = paused_server.port
     with paused_server.client(decode_responses=True) as admin:
-        assert admin.execute_command("CLIENT", "PAUSE", "1500") == "OK"  # ALL is the default
+        assert admin.execute_command("CLIENT", "PAUSE", "4000") == "OK"  # ALL is the default
         other = raw(port)
         other.sendall(b"PING\r\n")
         assert silent(other), "PING ran during CLIENT PAUSE ALL"
@@ -99,6 +100,11 @@ def test_all_pause_holds_every_command_until_it_runs_out(paused_server):
         unpause = raw(port)
         unpause.sendall(b"CLIENT UNPAUSE\r\n")
         assert silent(unpause)
+        # What fails before it runs is answered at once (a container's unknown subcommand, a wrong arity).
+        errors = raw(port)
+        errors.sendall(b"CLIENT FOO\r\nCLIENT UNPAUSE x\r\nGET\r\n")
+        assert read_until(errors, b"'get' command\r\n").count(b"-ERR") == 3
+        errors.close()
         assert read_until(other, b"+PONG\r\n") == b"+PONG\r\n"
         assert read_until(unpause, b"+OK\r\n") == b"+OK\r\n"
         other.close()
@@ -117,6 +123,14 @@ def test_pause_is_lengthened_and_widened_never_shortened(paused_server):
         admin.execute_command("CLIENT", "UNPAUSE")
         assert read_until(writer, b"+OK\r\n") == b"+OK\r\n"
         writer.close()
+        # Widened: WRITE, then ALL with no time of its own, holds every command until the WRITE pause's end.
+        admin.execute_command("CLIENT", "PAUSE", "3000", "WRITE")
+        admin.execute_command("CLIENT", "PAUSE", "0", "ALL")
+        pinger = raw(port)
+        pinger.sendall(b"PING\r\n")
+        assert silent(pinger), "CLIENT PAUSE 0 ALL did not widen the WRITE pause"
+        assert read_until(pinger, b"+PONG\r\n") == b"+PONG\r\n"  # when the pause runs out
+        pinger.close()
 
 
 def test_pause_errors_match_redis(paused_server):
@@ -125,6 +139,7 @@ def test_pause_errors_match_redis(paused_server):
             (("abc",), "timeout is not an integer or out of range"),
             (("-1",), "timeout is negative"),
             (("10", "x"), "CLIENT PAUSE mode must be WRITE or ALL"),
+            (("abc", "x"), "CLIENT PAUSE mode must be WRITE or ALL"),  # the mode is checked first
         ]:
             with pytest.raises(redis.ResponseError, match=message):
                 c.execute_command("CLIENT", "PAUSE", *args)
@@ -140,9 +155,14 @@ def test_a_client_that_leaves_while_held_does_not_disturb_the_others(paused_serv
     with paused_server.client(decode_responses=True) as admin:
         admin.execute_command("CLIENT", "PAUSE", "60000", "WRITE")
         leaving = raw(port)
-        leaving.sendall(b"SET gone 1\r\n" * 100)
+        leaving.sendall(b"CLIENT SETNAME leaving\r\nSET gone 1\r\n" + b"SET gone 1\r\n" * 99)
+        assert read_until(leaving, b"+OK\r\n") == b"+OK\r\n"
         assert silent(leaving)
         leaving.close()
+        # Once the server has seen it go, UNPAUSE must not run what it left behind.
+        deadline = time.time() + 10
+        while "name=leaving" in admin.execute_command("CLIENT", "LIST") and time.time() < deadline:
+            time.sleep(0.02)
         staying = raw(port)
         staying.sendall(b"SET stays 1\r\n")
         assert silent(staying)
@@ -157,9 +177,9 @@ def test_expired_keys_stay_while_paused(paused_server):
     """As Redis's expireIfNeeded during a pause: an expired key reads as gone but is not deleted (no write while
     paused), and the sweep rests; after the pause the next read deletes it."""
     with paused_server.client(decode_responses=True) as c:
-        c.set("short", "v", px=100)
+        c.set("short", "v", px=1000)
         c.execute_command("CLIENT", "PAUSE", "60000", "WRITE")
-        time.sleep(0.3)  # past its expiry, and several of the housekeeper's 100 ms sweeps
+        time.sleep(1.3)  # past its expiry, and several of the housekeeper's 100 ms sweeps
         assert c.get("short") is None
         assert c.dbsize() == 1
         assert c.info("stats")["expired_keys"] == 0
@@ -167,3 +187,30 @@ def test_expired_keys_stay_while_paused(paused_server):
         assert c.get("short") is None
         assert c.dbsize() == 0
         assert c.info("stats")["expired_keys"] == 1
+
+
+def test_held_clients_are_shown_blocked_and_never_closed_for_idleness(paused_server):
+    """As Redis's blocked clients: CLIENT LIST shows flag b, INFO counts them, and `timeout` does not close them
+    (their held writes would be lost)."""
+    port = paused_server.port
+    with paused_server.client(decode_responses=True) as admin:
+        admin.config_set("timeout", "1")
+        try:
+            admin.execute_command("CLIENT", "PAUSE", "60000", "WRITE")
+            writer = raw(port)
+            writer.sendall(b"CLIENT SETNAME held\r\nSET idle 1\r\n")
+            assert read_until(writer, b"+OK\r\n") == b"+OK\r\n"
+            for _ in range(5):  # past the idle timeout and the housekeeper's checks; the admin stays active
+                time.sleep(0.5)
+                admin.ping()
+            line = next(line for line in admin.execute_command("CLIENT", "LIST").splitlines() if "name=held" in line)
+            assert " flags=b " in line, line
+            assert admin.info("clients")["blocked_clients"] == 1
+            admin.execute_command("CLIENT", "UNPAUSE")
+            assert read_until(writer, b"+OK\r\n") == b"+OK\r\n"
+            assert admin.get("idle") == "1"
+            assert admin.info("clients")["blocked_clients"] == 0
+            writer.close()
+        finally:
+            admin.config_set("timeout", "0")
+
