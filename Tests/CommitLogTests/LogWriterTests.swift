@@ -453,30 +453,14 @@ struct LogWriterTests {
     func backlogWaitEndsOnFailure() throws {
         try withTemporaryDirectory { directory in
             let faults = _LogFaults()
-            var configuration = smallConfiguration(policy: .everysec)
-            configuration.backlogLimit = 1 << 10
-            // No flush of the flusher's own before the failures are queued.
-            configuration.flushInterval = .seconds(3600)
-            configuration._faults = faults
-            let writer = try LogWriter(directory: directory, configuration: configuration)
+            let writer = try backlogWriter(directory, faults: faults)
             try writer.startFlusher()
-            for i in 1...20 {
-                // Incompressible: framed, the records still take more than the limit.
-                let record = (0..<200).map { _ in UInt8.random(in: 0...255) }
-                try writer.append(record: record, tid: UInt64(i), epoch: 1)
-            }
+            try appendIncompressible(writer, count: 20)
             #expect(writer.isOverBacklog)
             // Every write fails for a while (a full disk): the records stay queued, so the backlog stays past the
             // limit, and the wait must end with the failed flush instead of holding its caller (an event loop).
             for _ in 0..<1_000 { faults.failNextWrite(errno: ENOSPC) }
-            let returned = DispatchSemaphore(value: 0)
-            let waited = Protected(false)
-            DispatchQueue.global().async {
-                waited.withLock { $0 = writer.waitForBacklog() }
-                returned.signal()
-            }
-            try #require(returned.wait(timeout: .now() + 30) == .success, "waitForBacklog did not return")
-            #expect(waited.withLock { $0 })
+            #expect(try waitOffThread(writer, within: 30) == true)
             #expect(writer.isOverBacklog)
             // While the last flush failed, waits return at once and ask for no flush: a batch per failed flush
             // would retry the disk as fast as the event loops run.
@@ -495,25 +479,14 @@ struct LogWriterTests {
     @Test("Backpressure after a switch from everysec to no: the blocks written but not synced are done")
     func backlogAfterPolicySwitch() throws {
         try withTemporaryDirectory { directory in
-            var configuration = smallConfiguration(policy: .everysec)
-            configuration.segmentSize = 1 << 20
-            configuration.backlogLimit = 1 << 10
-            configuration.flushInterval = .seconds(3600)
-            let writer = try LogWriter(directory: directory, configuration: configuration)
-            for i in 1...20 {
-                try writer.append(record: (0..<200).map { _ in UInt8.random(in: 0...255) }, tid: UInt64(i), epoch: 1)
-            }
+            let writer = try backlogWriter(directory)
+            try appendIncompressible(writer, count: 20)
             // Written, not synced: under everysec the blocks stay in the backlog until the next sync.
             try writer.flush(fsync: false)
             #expect(writer.isOverBacklog)
             try writer.startFlusher()
             writer.setPolicy(.no)
-            let returned = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                writer.waitForBacklog()
-                returned.signal()
-            }
-            try #require(returned.wait(timeout: .now() + 30) == .success, "waitForBacklog did not return")
+            _ = try waitOffThread(writer, within: 30)
             // Under `.no` written is done: the wait ended because the backlog emptied, not by giving up.
             #expect(writer.backlogBytes == 0)
             #expect(writer.statistics.flushes < 100)
@@ -526,24 +499,15 @@ struct LogWriterTests {
     func backlogRelease() throws {
         try withTemporaryDirectory { directory in
             let faults = _LogFaults()
-            var configuration = smallConfiguration(policy: .everysec)
-            configuration.backlogLimit = 1 << 10
-            configuration.flushInterval = .seconds(3600)
-            configuration._faults = faults
-            let writer = try LogWriter(directory: directory, configuration: configuration)
-            for i in 1...20 {
-                try writer.append(record: (0..<200).map { _ in UInt8.random(in: 0...255) }, tid: UInt64(i), epoch: 1)
-            }
+            let writer = try backlogWriter(directory, faults: faults)
+            try appendIncompressible(writer, count: 20)
             faults.delaySyncs(microseconds: 2_000_000)  // one sync takes two seconds
             try writer.startFlusher()
-            let returned = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                writer.waitForBacklog()
-                returned.signal()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
+                // By now the waiter has asked for the flush, which is in its slow sync.
+                writer.releaseBacklogWaiters()
             }
-            usleep(100_000)  // the waiter has asked for the flush, which is in its slow sync
-            writer.releaseBacklogWaiters()
-            try #require(returned.wait(timeout: .now() + 1) == .success, "the waiter was not released")
+            _ = try waitOffThread(writer, within: 1)
             #expect(!writer.waitForBacklog())
             faults.delaySyncs(microseconds: 0)
             try writer.close()
@@ -629,4 +593,35 @@ struct LogWriterTests {
             #expect(try readLog(directory).records == records)
         }
     }
+}
+
+/// A writer for the backpressure tests: everysec, a 1 KiB backlog limit, and no flush of the flusher's own for an
+/// hour, so that only what a test asks for is flushed.
+private func backlogWriter(_ directory: String, faults: _LogFaults? = nil) throws -> LogWriter {
+    var configuration = smallConfiguration(policy: .everysec)
+    configuration.segmentSize = 1 << 20
+    configuration.backlogLimit = 1 << 10
+    configuration.flushInterval = .seconds(3600)
+    configuration._faults = faults
+    return try LogWriter(directory: directory, configuration: configuration)
+}
+
+/// Appends `count` records of 200 random bytes in epoch 1: incompressible, so framed they still take their size.
+private func appendIncompressible(_ writer: LogWriter, count: Int) throws {
+    for i in 1...count {
+        try writer.append(record: (0..<200).map { _ in UInt8.random(in: 0...255) }, tid: UInt64(i), epoch: 1)
+    }
+}
+
+/// Calls `waitForBacklog` on another thread and returns what it returned; fails the test if it has not returned
+/// within `seconds`.
+private func waitOffThread(_ writer: LogWriter, within seconds: Double) throws -> Bool {
+    let returned = DispatchSemaphore(value: 0)
+    let waited = Protected(false)
+    DispatchQueue.global().async {
+        waited.withLock { $0 = writer.waitForBacklog() }
+        returned.signal()
+    }
+    try #require(returned.wait(timeout: .now() + seconds) == .success, "waitForBacklog did not return")
+    return waited.withLock { $0 }
 }
