@@ -122,6 +122,11 @@ package struct CommandTable: Sendable {
     ///     for a `refusal` (MISCONF, LOADING) before the command runs.
     ///   - statistics: the counters of the event loop running the command (nil: not counted).
     ///   - found: the command's spec when the caller has already looked it up (`prepare`); nil to look it up.
+    ///   - pauseCheck: the caller's cheap look at CLIENT PAUSE (true while one may be in force): then, after every
+    ///     check that answers at once, the server says whether the pause holds the command.
+    /// - Returns: false when CLIENT PAUSE holds the command: nothing ran and nothing was written; the caller keeps
+    ///   it for when the pause ends.
+    @discardableResult
     package func execute(
         _ arguments: CommandArguments,
         spec found: CommandSpec? = nil,
@@ -132,8 +137,9 @@ package struct CommandTable: Sendable {
         exclusive: ExclusiveTransaction? = nil,
         server: (any ServerContext)? = nil,
         mayRefuse: Bool = false,
+        pauseCheck: Bool = false,
         statistics: CommandStatistics? = nil
-    ) {
+    ) -> Bool {
         // Borrowed without reference counting for the rest of the command (see `CommandContext`).
         let counters = statistics.map { Unmanaged.passUnretained($0) }
         let chained = counters?._withUnsafeGuaranteedRef { $0.takeLastEnd() } ?? 0
@@ -144,14 +150,14 @@ package struct CommandTable: Sendable {
                 arguments: arguments.indices.dropFirst().lazy.map { Array(arguments.bytes($0)) }
             )
             CommandTable.reject(error.replyText, spec: nil, slot: -1, &session, &reply, statistics, worker: worker)
-            return
+            return true
         }
         var slot = spec.statisticsSlot
         var fullName = spec.name
         guard spec.accepts(argumentCount: arguments.count) else {
             let text = CommandError.wrongArity(spec.name).replyText
             CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
-            return
+            return true
         }
         if let subcommands = spec.subcommands, arguments.count >= 2 {
             let given = String(decoding: arguments.bytes(1), as: UTF8.self)
@@ -159,20 +165,20 @@ package struct CommandTable: Sendable {
             guard let arity = subcommands[name] else {
                 let text = "ERR unknown subcommand '\(given.prefix(128))'. Try \(spec.name.uppercased()) HELP."
                 CommandTable.reject(text, spec: spec, slot: -1, &session, &reply, statistics, worker: worker)
-                return
+                return true
             }
             slot = self.subcommandSlot(spec, name)
             fullName = "\(spec.name)|\(name)"
             guard arity >= 0 ? arguments.count == arity : arguments.count >= -arity else {
                 let text = CommandError.wrongArity("\(spec.name)|\(name)").replyText
                 CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
-                return
+                return true
             }
         }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             let text = "NOAUTH Authentication required."
             CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
-            return
+            return true
         }
         // Commands inside EXEC were checked when EXEC itself was. `mayRefuse` comes first: asking the server
         // through its existential costs a retain and a release.
@@ -180,12 +186,21 @@ package struct CommandTable: Sendable {
             let refusal = server.refusal(for: spec, session: session)
         {
             CommandTable.reject(refusal, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
-            return
+            return true
+        }
+        // CLIENT PAUSE, after every check above, as in Redis's processCommand (commands inside EXEC were held, if at
+        // all, as EXEC). Under WRITE it holds what writes: a write command, queued or not, or an EXEC whose queue
+        // has one.
+        if pauseCheck, transaction == nil, exclusive == nil, let server {
+            let writes =
+                spec.flags.contains(.write)
+                || (spec.name == "exec" && session.queued.contains { self.spec(for: $0)?.flags.contains(.write) == true })
+            if server.pauseHolds(writes: writes) { return false }
         }
         if session.inMulti && !spec.flags.contains(.noQueue) {
             session.queued.append(QueuedCommand(arguments))
             reply.simple("QUEUED")
-            return
+            return true
         }
         session.commandsProcessed += 1
         session.lastCommand = fullName
@@ -217,6 +232,7 @@ package struct CommandTable: Sendable {
                 statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: session)
             }
         }
+        return true
     }
 
     /// Looks up the spec of each command of a batch of pipelined requests into `specs` (nil for an unknown

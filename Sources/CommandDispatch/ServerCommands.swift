@@ -153,10 +153,10 @@ enum ServerCommands {
             guard let subcommandArity = subcommands[name] else { throw CommandError("Invalid command specified") }
             arity = subcommandArity
             // OBJECT's subcommands but HELP take the key after the subcommand; no other container has keys.
-            keys = spec.name == "object" && name != "help" && count > 2 ? [4] : []
             guard spec.name == "object" && name != "help" else {
                 throw CommandError("The command has no key arguments")
             }
+            keys = count > 2 ? [4] : []
         } else if spec.firstKey == 0 {
             throw CommandError("The command has no key arguments")
         }

@@ -16,6 +16,8 @@ package protocol ServerContext: AnyObject, Sendable {
     func pauseClients(milliseconds: Int64, writesOnly: Bool)
     /// CLIENT UNPAUSE: ends the pause; held commands run.
     func unpauseClients()
+    /// Whether the pause in force now holds a command; `writes`: whether the command writes.
+    func pauseHolds(writes: Bool) -> Bool
     /// The `INFO` sections the server keeps (server, clients, memory, persistence, stats, replication, cpu, cluster),
     /// those that `wanted` accepts (given a lowercase section name). `engine` gives used_memory.
     func infoSections(

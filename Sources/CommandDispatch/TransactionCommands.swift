@@ -156,7 +156,8 @@ package enum TransactionCommands {
         reply.arrayHeader(queued.count)
         for command in queued {
             command.withArguments { arguments in
-                table.execute(
+                // Inside EXEC nothing is held by CLIENT PAUSE (EXEC itself was).
+                _ = table.execute(
                     arguments,
                     session: &session,
                     worker: worker,

@@ -134,7 +134,9 @@ extension LogWriter {
             var pause = false
             let done = self.progress.wait(until: MonotonicClock.deadline(after: .milliseconds(10))) {
                 progress -> Bool? in
-                if !self.isOverBacklog || progress.stopping { return true }
+                if !self.isOverBacklog || progress.stopping || self.backlogReleased.load(ordering: .relaxed) {
+                    return true
+                }
                 if let last = asked, progress.attempts > last.attempts {
                     if progress.lastFailure != nil { return true }
                     // A flush finished and the backlog is still past the limit.

@@ -183,24 +183,19 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                         )
                     }
                     for index in 0..<count where !self.closing {
-                        // CLIENT PAUSE (one relaxed load while there is none): this command and the batch's later
-                        // ones are kept, copied, for when it ends.
-                        if self.server.pauseInForce {
-                            let held = self.withBatchEntry(index, arguments) { arguments, spec in
-                                self.server.pauseHolds(arguments, spec: spec, session: self.session)
-                            }
-                            if held {
-                                for later in index..<count {
-                                    self.withBatchEntry(later, arguments) { arguments, _ in
-                                        self.postponed.append(QueuedCommand(arguments))
-                                    }
-                                }
-                                pausedNow = true
-                                break
-                            }
-                        }
-                        self.withBatchEntry(index, arguments) { arguments, spec in
+                        let ran = self.withBatchEntry(index, arguments) { arguments, spec in
                             self.run(arguments, spec: spec, &reply, mayRefuse: mayRefuse, statistics: statistics)
+                        }
+                        if !ran {
+                            // CLIENT PAUSE holds it: it and the batch's later commands are kept, copied, for when the
+                            // pause ends.
+                            for later in index..<count {
+                                self.withBatchEntry(later, arguments) { arguments, _ in
+                                    self.postponed.append(QueuedCommand(arguments))
+                                }
+                            }
+                            pausedNow = true
+                            break
                         }
                     }
                 }
@@ -289,7 +284,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Runs one command, then applies CLIENT REPLY and QUIT.
+    /// Runs one command, then applies CLIENT REPLY and QUIT. Returns false when CLIENT PAUSE holds the command
+    /// (one relaxed load tells whether to ask): it did not run.
     @inline(__always)
     private func run(
         _ arguments: CommandArguments,
@@ -297,9 +293,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         _ reply: inout RESPReplyWriter,
         mayRefuse: Bool,
         statistics: CommandStatistics
-    ) {
+    ) -> Bool {
         let mark = reply.buffer.writerIndex
-        self.table.execute(
+        let ran = self.table.execute(
             arguments,
             spec: spec,
             session: &self.session,
@@ -307,10 +303,13 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             reply: &reply,
             server: self.server,
             mayRefuse: mayRefuse,
+            pauseCheck: self.server.pauseInForce,
             statistics: statistics
         )
+        guard ran else { return false }
         if self.session.replyMode != .on { self.applyReplyMode(&reply, from: mark) }
         if self.session.closeAfterReply { self.closing = true }
+        return true
     }
 
     /// Runs the commands a pause held, in order, while the pause lets them; parks again on the first it still holds.
@@ -323,17 +322,14 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         let mayRefuse = self.server.mayRefuse
         statistics.startBatch()
         while let command = self.postponed.first, !self.closing {
-            let held = command.withArguments { arguments in
-                self.server.pauseHolds(arguments, spec: nil, session: self.session)
+            let ran = command.withArguments { arguments in
+                self.run(arguments, spec: nil, &reply, mayRefuse: mayRefuse, statistics: statistics)
             }
-            if held {
+            guard ran else {
                 self.park(context)
                 break
             }
             self.postponed.removeFirst()
-            command.withArguments { arguments in
-                self.run(arguments, spec: nil, &reply, mayRefuse: mayRefuse, statistics: statistics)
-            }
         }
         statistics.endBatch()
         if self.closing { self.postponed.removeAll() }

@@ -3,12 +3,12 @@ import NIOCore
 
 /// CLIENT PAUSE and UNPAUSE (Redis's `pauseClients`): while a pause is in force, a connection's next command that
 /// the pause holds (any command under ALL, one that writes under WRITE: a write command, or an EXEC whose queue
-/// writes) waits, with every later one of that connection, until the pause ends or CLIENT UNPAUSE. Commands that
-/// fail before running (unknown, wrong arity, not authenticated) are answered at once, as in Redis.
+/// writes) waits, with every later one of that connection, until the pause ends or CLIENT UNPAUSE. The dispatcher
+/// asks (`CommandTable.execute`'s `pauseCheck`) after its own checks, as Redis's processCommand does: unknown
+/// commands, wrong arities, NOAUTH, MISCONF and LOADING are answered at once.
 ///
 /// Not as in Redis: the OK of CLIENT PAUSE does not wait for the other event loops, so a command another loop was
-/// already running when the pause began (at most one per loop) may still commit after it; MISCONF and LOADING
-/// refusals wait for the pause instead of being answered at once.
+/// already running when the pause began (at most one per loop) may still commit after it.
 ///
 /// The state is two atomics, so that the check before each command is one relaxed load while there is no pause.
 /// Each loop keeps its held connections (`LoopState.park`); a task at the pause's end, and CLIENT UNPAUSE, let them
@@ -20,27 +20,12 @@ extension RESPServer {
         self.pauseMode.load(ordering: .relaxed) != RESPServer.noPause
     }
 
-    /// Whether the pause in force now holds the command `arguments` (with its spec, if already found).
-    func pauseHolds(_ arguments: CommandArguments, spec found: CommandSpec?, session: ClientSession) -> Bool {
+    package func pauseHolds(writes: Bool) -> Bool {
         let mode = self.pauseMode.load(ordering: .acquiring)
         guard mode != RESPServer.noPause,
             NIODeadline.now().uptimeNanoseconds < self.pauseEnd.load(ordering: .acquiring)
         else { return false }
-        guard let spec = found ?? self.commandTable.spec(forName: arguments.bytes(0)),
-            spec.accepts(argumentCount: arguments.count),
-            session.authenticated || spec.flags.contains(.noAuth)
-        else { return false }
-        // A container's unknown subcommand, or one with the wrong arity, is answered at once too.
-        if let subcommands = spec.subcommands {
-            guard arguments.count > 1,
-                let arity = subcommands[String(decoding: arguments.bytes(1), as: UTF8.self).lowercased()],
-                arity >= 0 ? arguments.count == arity : arguments.count >= -arity
-            else { return false }
-        }
-        if mode == RESPServer.pauseAll { return true }
-        if spec.flags.contains(.write) { return true }
-        return spec.name == "exec" && !session.multiFailed
-            && session.queued.contains { self.commandTable.spec(for: $0)?.flags.contains(.write) == true }
+        return mode == RESPServer.pauseAll || writes
     }
 
     package func pauseClients(milliseconds: Int64, writesOnly: Bool) {

@@ -106,8 +106,6 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     let pauseEnd = Atomic<UInt64>(0)
     /// Serializes pause changes (each reads both atomics, then writes them).
     let pauseUpdate = Locked<Void>(())
-    /// The command table the connections use.
-    let commandTable = CommandTable.standard
 
     /// The cores this process may run on: NIO's count (which honours a cgroup CPU quota or cpuset), but no more
     /// than the CPUs in the calling thread's affinity mask, which a process inherits from `taskset`, systemd's
@@ -179,7 +177,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 }
             }
         }
-        let table = self.commandTable
+        let table = CommandTable.standard
         let statesByLoop = states
         let bootstrap = ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 511)
