@@ -501,13 +501,15 @@ struct LogWriterTests {
             let faults = _LogFaults()
             let writer = try backlogWriter(directory, faults: faults)
             try appendIncompressible(writer, count: 20)
-            faults.delaySyncs(microseconds: 2_000_000)  // one sync takes two seconds
+            faults.delaySyncs(microseconds: 3_000_000)  // one sync takes three seconds
             try writer.startFlusher()
-            DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
-                // By now the waiter has asked for the flush, which is in its slow sync.
+            _ = try waitOffThread(writer, within: 30) {
+                // By now the waiter has usually asked for the flush, which is in its slow sync.
+                usleep(100_000)
                 writer.releaseBacklogWaiters()
             }
-            _ = try waitOffThread(writer, within: 1)
+            // It left because it was released, not because the flush drained the backlog.
+            #expect(writer.isOverBacklog)
             #expect(!writer.waitForBacklog())
             faults.delaySyncs(microseconds: 0)
             try writer.close()
@@ -613,15 +615,22 @@ private func appendIncompressible(_ writer: LogWriter, count: Int) throws {
     }
 }
 
-/// Calls `waitForBacklog` on another thread and returns what it returned; fails the test if it has not returned
-/// within `seconds`.
-private func waitOffThread(_ writer: LogWriter, within seconds: Double) throws -> Bool {
+/// Calls `waitForBacklog` on a thread of its own (not the shared dispatch pool, which the tests running beside it may
+/// fill), runs `meanwhile` on the calling thread, and returns what the wait returned; fails the test if it has not
+/// returned within `seconds`.
+private func waitOffThread(
+    _ writer: LogWriter,
+    within seconds: Double,
+    meanwhile: () -> Void = {}
+) throws -> Bool {
     let returned = DispatchSemaphore(value: 0)
     let waited = Protected(false)
-    DispatchQueue.global().async {
+    let thread = try POSIXThread.start {
         waited.withLock { $0 = writer.waitForBacklog() }
         returned.signal()
-    }
+    }.get()
+    pthread_detach(thread)
+    meanwhile()
     try #require(returned.wait(timeout: .now() + seconds) == .success, "waitForBacklog did not return")
     return waited.withLock { $0 }
 }
