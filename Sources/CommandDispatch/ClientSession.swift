@@ -39,6 +39,9 @@ package struct ClientSession: Sendable {
     package var noEvict = false
     /// CLIENT REPLY: which replies the connection is sent; the server drops the others after each command.
     package var replyMode = ReplyMode.on
+    /// Set by CLIENT PAUSE: the server sends this reply, and every later one, only once each event loop has
+    /// finished what it was running when the pause began, so that nothing the pause holds commits after the OK.
+    package var waitsForEveryLoop = false
 
     /// CLIENT REPLY's states, as Redis's CLIENT_REPLY_OFF, CLIENT_REPLY_SKIP_NEXT and CLIENT_REPLY_SKIP.
     package enum ReplyMode: Sendable {

@@ -264,6 +264,7 @@ package enum ConnectionCommands {
             // under ALL).
             guard timeout >= 0 else { throw CommandError("timeout is negative") }
             server.pauseClients(milliseconds: timeout, writesOnly: writesOnly)
+            context.session.waitsForEveryLoop = true
             reply.simple("OK")
         } else if context.argument(1, is: "UNPAUSE") && count == 2, let server = context.server {
             server.unpauseClients()

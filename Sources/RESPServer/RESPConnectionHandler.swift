@@ -10,7 +10,8 @@ import TransactionEngine
 /// connections are not affected.
 ///
 /// Under `appendfsync always`, replies to a read that committed writes are held until the log is durable through
-/// their epoch; while replies are held, later replies queue behind them, so they stay in request order.
+/// their epoch; after CLIENT PAUSE, until every event loop has finished what it was running. While replies are
+/// held, later replies queue behind them, so they stay in request order.
 final class RESPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -52,6 +53,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var heldEpoch: UInt64 = 0
     private var heldContext: ChannelHandlerContext? = nil
     private var closeAfterRelease = false
+    /// Whether this handler is on its `LoopState`'s list of connections waiting for the log.
+    private var waitsForLog = false
+    /// CLIENT PAUSE calls whose pass over every event loop has not yet come back: replies are held meanwhile.
+    private var awaitedLoopPasses = 0
     /// Commands CLIENT PAUSE holds, in order, as copies of their arguments. While any is held nothing newer runs:
     /// reads go on filling `pending`, and `LoopState` calls `resumeAfterPause` when the pause may have ended.
     private var postponed: [QueuedCommand] = []
@@ -232,8 +237,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         } else if let readerIndex = self.pending?.readerIndex, readerIndex > 1 << 16 {
             self.pending!.discardReadBytes()
         }
+        if self.session.waitsForEveryLoop {
+            // CLIENT PAUSE: its OK, and every later reply, wait until no loop still runs a command begun before it.
+            self.session.waitsForEveryLoop = false
+            self.awaitedLoopPasses += 1
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            self.server.afterEveryLoop(on: context.eventLoop) { bound.value.0.everyLoopPassed(bound.value.1) }
+        }
         let epoch = self.worker.takeCommittedEpoch()
-        if self.held != nil || self.state.mustWait(forEpoch: epoch) {
+        if self.held != nil || self.awaitedLoopPasses > 0 || self.state.mustWait(forEpoch: epoch) {
             self.hold(reply.buffer, epoch: epoch, context: context)
             if self.closing { self.closeAfterRelease = true }
             return
@@ -356,25 +368,53 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Keeps `buffer` until the log is durable through `epoch` (and through what earlier held replies need).
+    /// Keeps `buffer` until the log is durable through `epoch` (and through what earlier held replies need), and
+    /// until every loop has passed since the last CLIENT PAUSE.
     private func hold(_ buffer: ByteBuffer, epoch: UInt64, context: ChannelHandlerContext) {
         var buffer = buffer
         if self.held == nil {
             self.held = buffer
             self.heldEpoch = epoch
             self.heldContext = context
-            self.state.wait(self, epoch: epoch)
         } else {
             self.held!.writeBuffer(&buffer)
             self.heldEpoch = max(self.heldEpoch, epoch)
         }
+        if !self.waitsForLog && self.state.mustWait(forEpoch: self.heldEpoch) {
+            self.waitsForLog = true
+            self.state.wait(self, epoch: self.heldEpoch)
+        }
     }
 
-    /// Writes the held replies if the log is durable through their epoch; returns false to keep waiting. Called
-    /// on the loop by `LoopState`.
+    /// Writes the held replies if the log is durable through their epoch (and no loop pass is awaited); returns
+    /// false to keep waiting for the log. Called on the loop by `LoopState`.
     func releaseHeldReplies(durableEpoch: UInt64) -> Bool {
-        guard let held = self.held, let context = self.heldContext else { return true }
+        guard self.held != nil else {
+            self.waitsForLog = false
+            return true
+        }
         guard durableEpoch >= self.heldEpoch else { return false }
+        self.waitsForLog = false
+        if self.awaitedLoopPasses == 0 { self.sendHeld() }
+        return true
+    }
+
+    /// Every event loop has passed since a CLIENT PAUSE of this connection (`RESPServer.afterEveryLoop`): the
+    /// held replies go once the log, too, lets them. Runs on the loop.
+    private func everyLoopPassed(_ context: ChannelHandlerContext) {
+        self.awaitedLoopPasses -= 1
+        guard self.awaitedLoopPasses == 0, self.held != nil, !self.waitsForLog else { return }
+        if self.state.mustWait(forEpoch: self.heldEpoch) {
+            self.waitsForLog = true
+            self.state.wait(self, epoch: self.heldEpoch)
+        } else {
+            self.sendHeld()
+        }
+    }
+
+    /// Writes and flushes the held replies (then closes, after QUIT or a protocol error).
+    private func sendHeld() {
+        guard let held = self.held, let context = self.heldContext else { return }
         self.held = nil
         self.heldContext = nil
         self.heldEpoch = 0
@@ -386,7 +426,6 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         } else if context.channel.isActive {
             context.writeAndFlush(self.wrapOutboundOut(held), promise: nil)
         }
-        return true
     }
 
     func channelInactive(context: ChannelHandlerContext) {

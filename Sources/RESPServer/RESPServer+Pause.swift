@@ -1,5 +1,6 @@
 import CommandDispatch
 import NIOCore
+import Synchronization
 
 /// CLIENT PAUSE and UNPAUSE (Redis's `pauseClients`): while a pause is in force, a connection's next command that
 /// the pause holds (any command under ALL, one that writes under WRITE: a write command, or an EXEC whose queue
@@ -7,8 +8,9 @@ import NIOCore
 /// asks (`CommandTable.execute`'s `pauseCheck`) after its own checks, as Redis's processCommand does: unknown
 /// commands, wrong arities, NOAUTH, MISCONF and LOADING are answered at once.
 ///
-/// Not as in Redis: the OK of CLIENT PAUSE does not wait for the other event loops, so a command another loop was
-/// already running when the pause began (at most one per loop) may still commit after it.
+/// Redis runs one command at a time, so once CLIENT PAUSE has answered nothing it holds can commit. Weft's other
+/// event loops may each be running a command as the pause begins: the OK waits (`afterEveryLoop`) until every loop
+/// has finished its turn, and with it such a command; each command after that sees the pause.
 ///
 /// The state is two atomics, so that the check before each command is one relaxed load while there is no pause.
 /// Each loop keeps its held connections (`LoopState.park`); a task at the pause's end, and CLIENT UNPAUSE, let them
@@ -43,6 +45,17 @@ extension RESPServer {
         // Each loop looks again at the end of the pause (a look already set for a later end stays).
         for state in self.loopStates {
             state.loop.execute { [self] in state.lookAtPause(end: self.pauseEnd.load(ordering: .acquiring), server: self) }
+        }
+    }
+
+    /// Runs `body` on `loop` once every event loop has run a task queued now: by then each loop has finished the
+    /// commands it was running at this call (a loop runs its tasks between turns, never inside a command).
+    func afterEveryLoop(on loop: any EventLoop, _ body: @escaping @Sendable () -> Void) {
+        let countdown = Countdown(self.loopStates.count)
+        for state in self.loopStates {
+            state.loop.execute {
+                if countdown.arrive() { loop.execute(body) }
+            }
         }
     }
 
@@ -81,4 +94,18 @@ extension RESPServer {
     static let noPause = 0
     static let pauseWrites = 1
     static let pauseAll = 2
+}
+
+/// Counts arrivals down to zero from any thread.
+private final class Countdown: Sendable {
+    private let left: Atomic<Int>
+
+    init(_ count: Int) {
+        self.left = Atomic(count)
+    }
+
+    /// Counts one arrival; true for the last.
+    func arrive() -> Bool {
+        self.left.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
+    }
 }

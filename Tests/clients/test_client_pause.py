@@ -3,6 +3,7 @@
 A held command is checked by its reply not coming while the pause lasts (the socket stays silent for a moment) and
 coming once it ends; no test asserts how fast anything is.
 """
+import select
 import socket
 import time
 
@@ -214,3 +215,68 @@ def test_held_clients_are_shown_blocked_and_never_closed_for_idleness(paused_ser
         finally:
             admin.config_set("timeout", "0")
 
+
+
+def get_marker(sock):
+    """GET marker on `sock`: its raw reply, nil or `done`."""
+    sock.sendall(b"GET marker\r\n")
+    data = b""
+    while data not in (b"$-1\r\n", b"$4\r\ndone\r\n"):
+        chunk = sock.recv(65536)
+        assert chunk and len(data) < 16, f"unexpected reply {data + chunk!r}"
+        data += chunk
+    return data
+
+
+def test_pause_ok_waits_for_a_command_another_loop_is_running(paused_server):
+    """Redis runs one command at a time, so after CLIENT PAUSE WRITE's OK no write commits. Weft's other event loop
+    may be in the middle of one as the pause begins: the OK must wait for it. Here a slow EXEC (KEYS over many keys,
+    then a write) runs on one loop while CLIENT PAUSE is sent on the other (the test server has two, and
+    consecutive connections alternate between them). Whichever way the race goes, the marker's value seen after the
+    OK must not change while the pause lasts: either the EXEC committed before the OK, or the pause holds it (its
+    reply does not come)."""
+    port = paused_server.port
+    with paused_server.client(decode_responses=True) as setup:
+        pipe = setup.pipeline(transaction=False)
+        for start in range(0, 200_000, 10_000):
+            pipe.mset({f"filler:{n}": "x" for n in range(start, start + 10_000)})
+        pipe.execute()
+    slow = raw(port)
+    admin = raw(port)  # the connection after `slow`'s: the other loop
+    slow.sendall(b"MULTI\r\nKEYS filler:*\r\nSET marker done\r\n")
+    read_until(slow, b"+QUEUED\r\n+QUEUED\r\n")
+    slow.sendall(b"EXEC\r\n")
+    time.sleep(0.02)
+    admin.sendall(b"CLIENT PAUSE 60000 WRITE\r\n")
+    assert read_until(admin, b"\r\n") == b"+OK\r\n"
+    seen = get_marker(admin)
+    # The EXEC's reply comes once it has committed, unless the pause holds it.
+    committed = bool(select.select([slow], [], [], 10)[0])
+    assert get_marker(admin) == seen, "a write committed after CLIENT PAUSE's OK"
+    if committed:
+        assert seen == b"$4\r\ndone\r\n", "the EXEC committed after CLIENT PAUSE's OK"
+    admin.sendall(b"CLIENT UNPAUSE\r\n")
+    assert read_until(admin, b"\r\n") == b"+OK\r\n"
+    slow.settimeout(30)
+    assert read_until(slow, b"+OK\r\n").startswith(b"*2\r\n*200000\r\n")
+    assert get_marker(admin) == b"$4\r\ndone\r\n"
+    slow.close()
+    admin.close()
+
+
+def test_pause_reply_waits_for_the_log_too_under_appendfsync_always(servers):  # noqa: F811
+    """Under appendfsync always a reply to a write waits for the log, and CLIENT PAUSE's OK for every loop: both
+    holds together keep the pipeline's replies whole and in order."""
+    s = servers.start(appendonly="yes", appendfsync="always")
+    sock = raw(s.port)
+    try:
+        sock.sendall(b"SET a 1\r\nCLIENT PAUSE 200 WRITE\r\nGET a\r\nSET a 2\r\nGET a\r\n")
+        assert read_until(sock, b"$1\r\n2\r\n") == b"+OK\r\n+OK\r\n$1\r\n1\r\n+OK\r\n$1\r\n2\r\n"
+        sock.sendall(b"CLIENT PAUSE 1 WRITE\r\nINCR n\r\nCLIENT PAUSE 1 WRITE\r\nINCR n\r\n")
+        assert read_until(sock, b":2\r\n") == b"+OK\r\n:1\r\n+OK\r\n:2\r\n"
+    finally:
+        sock.close()
+    s.stop()
+    s.start()
+    with s.client(decode_responses=True) as c:
+        assert c.get("a") == "2" and c.get("n") == "2"
