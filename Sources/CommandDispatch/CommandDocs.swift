@@ -278,7 +278,7 @@ package enum CommandDocs {
     package static let all: [String: CommandDoc] = {
         var all: [String: CommandDoc] = [:]
         for group in [
-            CommandDocs.strings, CommandDocs.keyspace, CommandDocs.connection, CommandDocs.server,
+            CommandDocs.strings, CommandDocs.bitmaps, CommandDocs.keyspace, CommandDocs.connection, CommandDocs.server,
             CommandDocs.transactions, CommandDocs.observability,
         ] {
             all.merge(group) { first, _ in first }

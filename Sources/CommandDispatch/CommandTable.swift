@@ -20,6 +20,7 @@ package struct CommandTable: Sendable {
         var table = CommandTable()
         table.register(ConnectionCommands.all)
         table.register(StringCommands.all)
+        table.register(BitCommands.all)
         table.register(KeyspaceCommands.all)
         table.register(TransactionCommands.all)
         table.register(ServerCommands.all)

@@ -245,6 +245,25 @@ def test_sigkill_after_acknowledged_writes_under_always(servers):
     assert_same(before, dump(s.port))
 
 
+def test_bitmap_writes_survive_sigkill_under_always(servers):
+    s = servers.start(appendfsync="always")
+    with s.client() as c:
+        c.set("ttl", "ab", ex=1000)
+        c.setbit("ttl", 20, 1)
+        c.setbit("b", 1000, 1)
+        c.setbit("b", 3, 1)
+        c.execute_command("BITFIELD", "f", "SET", "i16", "#2", "-300", "OVERFLOW", "FAIL", "INCRBY", "u4", "0", "99")
+        c.bitop("XOR", "x", "b", "f")
+        c.bitop("AND", "gone", "missing")
+        before = {key: c.get(key) for key in ("ttl", "b", "f", "x")}
+    s.kill()
+    s.start()
+    with s.client() as c:
+        assert {key: c.get(key) for key in ("ttl", "b", "f", "x")} == before
+        assert c.ttl("ttl") > 900 and c.exists("gone") == 0
+        assert c.execute_command("BITFIELD_RO", "f", "GET", "i16", "#2", "GET", "u4", "0") == [-300, 0]
+
+
 def test_sigkill_under_everysec_keeps_what_had_a_second_to_reach_disk(servers):
     s = servers.start(appendfsync="everysec")
     populate(s.port)

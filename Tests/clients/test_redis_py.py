@@ -61,6 +61,35 @@ def test_strings(r):
     assert r.setnx("s", "2") is False
 
 
+def test_bitmaps(r):
+    # A daily-active-users bitmap, as redis-py users write one: a bit per user id.
+    for user in (1, 5, 9, 1000):
+        assert r.setbit("active:mon", user, 1) == 0
+    assert r.setbit("active:mon", 5, 1) == 1
+    for user in (5, 7):
+        r.setbit("active:tue", user, 1)
+    assert r.getbit("active:mon", 9) == 1 and r.getbit("active:mon", 10) == 0
+    assert r.bitcount("active:mon") == 4
+    assert r.bitcount("active:mon", 0, 0) == 2
+    assert r.bitcount("active:mon", 0, 9, mode="BIT") == 3
+    assert r.bitpos("active:mon", 1) == 1 and r.bitpos("active:mon", 0) == 0
+    assert r.bitpos("active:mon", 1, 1) == 9
+    assert r.bitop("AND", "both", "active:mon", "active:tue") == 126
+    assert r.bitcount("both") == 1 and r.getbit("both", 5) == 1
+    assert r.bitop("OR", "either", "active:mon", "active:tue") == 126
+    assert r.bitcount("either") == 5
+    with pytest.raises(redis.ResponseError, match="bit offset is not an integer or out of range"):
+        r.setbit("active:mon", -1, 1)
+    # BITFIELD through redis-py's builder: counters packed in one string.
+    field = r.bitfield("counters")
+    assert field.set("u8", "#0", 250).incrby("u8", "#0", 10).get("u8", "#0").execute() == [0, 4, 4]
+    field = r.bitfield("counters", default_overflow="SAT")
+    assert field.incrby("u8", "#1", 300).incrby("i8", "#2", -300).execute() == [255, -128]
+    field = r.bitfield("counters", default_overflow="FAIL")
+    assert field.incrby("u8", "#1", 1).execute() == [None]
+    assert r.bitfield_ro("counters", "u8", 8, items=[("i8", 16)]) == [255, -128]
+
+
 def test_binary_values(server):
     client = redis.Redis(port=server)
     value = bytes(range(256)) * 4

@@ -1,0 +1,513 @@
+import RESPCodec
+import TransactionEngine
+
+/// SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD and BITFIELD_RO: strings as arrays of bits, bit 0 the most
+/// significant bit of the first byte (redis `src/bitops.c`, as redis-server 7.0.15 answers).
+///
+/// Arguments are checked in Redis's order, so the same bad request gets the same error. A write makes the new
+/// string whole and installs it (a string is never changed in place): the cost of SETBIT is the string's length.
+enum BitCommands {
+    static let all: [CommandSpec] = [
+        CommandSpec("setbit", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try BitCommands.setBit(context, &reply)
+        },
+        CommandSpec("getbit", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1)) {
+            context,
+            reply throws(CommandError) in
+            let offset = try BitCommands.offset(context, 2)
+            let bit = context.read(1) { entry in
+                BitCommands.bit(entry?.value.bytes ?? BitCommands.empty, at: offset)
+            }
+            reply.integer(bit ? 1 : 0)
+        },
+        CommandSpec("bitcount", arity: -2, flags: [.readonly], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try BitCommands.count(context, &reply)
+        },
+        CommandSpec("bitpos", arity: -3, flags: [.readonly], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try BitCommands.position(context, &reply)
+        },
+        CommandSpec("bitop", arity: -4, flags: [.write], keys: (2, -1, 1)) { context, reply throws(CommandError) in
+            try BitCommands.operation(context, &reply)
+        },
+        CommandSpec("bitfield", arity: -2, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
+            try BitCommands.field(context, &reply, readOnly: false)
+        },
+        CommandSpec("bitfield_ro", arity: -2, flags: [.readonly, .fast], keys: (1, 1, 1)) {
+            context,
+            reply throws(CommandError) in
+            try BitCommands.field(context, &reply, readOnly: true)
+        },
+    ]
+
+    static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
+    static let badOffset = CommandError("bit offset is not an integer or out of range")
+
+    /// A bit offset, as `getBitOffsetFromArgument`: an integer from 0 whose byte lies below the 512 MB string
+    /// limit. With `fieldBits` (BITFIELD), `#n` means `n` times the field's width.
+    static func offset(_ context: CommandContext, _ index: Int, fieldBits: Int = 0) throws(CommandError) -> UInt64 {
+        let parsed: Int64? = context.withBytes(index) { bytes in
+            if fieldBits > 0, bytes.first == UInt8(ascii: "#") {
+                guard let count = RedisInteger.parse(UnsafeRawBufferPointer(rebasing: bytes.dropFirst())) else {
+                    return nil
+                }
+                return count &* Int64(fieldBits)
+            }
+            return RedisInteger.parse(bytes)
+        }
+        guard let offset = parsed, offset >= 0, offset >> 3 < StringCommands.maximumStringLength else {
+            throw BitCommands.badOffset
+        }
+        return UInt64(offset)
+    }
+
+    @inline(__always) static func bit(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) -> Bool {
+        let byte = offset >> 3
+        guard byte < UInt64(bytes.count) else { return false }
+        return bytes[Int(byte)] & (0x80 >> UInt8(offset & 7)) != 0
+    }
+
+    /// SETBIT key offset value: the offset is checked first, then the bit; answers the bit's old value. The string
+    /// grows with zero bytes to reach the offset and keeps its TTL.
+    static func setBit(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        let offset = try BitCommands.offset(context, 2)
+        guard let value = context.withBytes(3, { RedisInteger.parse($0) }), value & ~1 == 0 else {
+            throw CommandError("bit is not an integer or out of range")
+        }
+        let old = context.write(1) { tx, key -> Bool in
+            let current = tx.get(key)?.value.bytes ?? BitCommands.empty
+            let old = BitCommands.bit(current, at: offset)
+            BitCommands.rewrite(tx, key, current, reaching: offset) { bytes in
+                let mask: UInt8 = 0x80 >> UInt8(offset & 7)
+                let byte = Int(offset >> 3)
+                bytes[byte] = value == 1 ? bytes[byte] | mask : bytes[byte] & ~mask
+            }
+            return old
+        }
+        reply.integer(old ? 1 : 0)
+    }
+
+    /// Installs a copy of `current`, grown with zero bytes so that bit `highest` exists, after `change` has
+    /// changed it; the key keeps its TTL (Redis changes the string in place).
+    static func rewrite(
+        _ tx: Transaction,
+        _ key: KeyBytes,
+        _ current: UnsafeRawBufferPointer,
+        reaching highest: UInt64,
+        _ change: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        let count = max(current.count, Int(highest >> 3) + 1)
+        tx.setString(key, count: count, expiry: .keep, encoding: .raw) { out in
+            if !current.isEmpty { out.baseAddress!.copyMemory(from: current.baseAddress!, byteCount: current.count) }
+            if count > current.count {
+                (out.baseAddress! + current.count).initializeMemory(
+                    as: UInt8.self,
+                    repeating: 0,
+                    count: count - current.count
+                )
+            }
+            change(out)
+        }
+    }
+
+    /// The range BITCOUNT and BITPOS look at, in bytes, with the masks of the bits outside it in its first and last
+    /// byte (BIT ranges), as `bitcountCommand` computes them; nil when it is empty.
+    struct ByteRange {
+        var start: Int
+        var end: Int
+        var firstMask: UInt8 = 0
+        var lastMask: UInt8 = 0
+
+        /// `start` and `end` already counted from the end when negative, in bits when `inBits`, over a string of
+        /// `length` bytes.
+        init?(start first: Int64, end last: Int64, inBits: Bool, length: Int) {
+            var total = Int64(length)
+            if inBits { total <<= 3 }
+            var start = first
+            var end = last
+            if start < 0 { start = total + start }
+            if end < 0 { end = total + end }
+            if start < 0 { start = 0 }
+            if end < 0 { end = 0 }
+            if end >= total { end = total - 1 }
+            guard start <= end else { return nil }
+            if inBits {
+                self.firstMask = ~UInt8(truncatingIfNeeded: (1 << (8 - (start & 7))) - 1)
+                self.lastMask = UInt8(truncatingIfNeeded: (1 << (7 - (end & 7))) - 1)
+                start >>= 3
+                end >>= 3
+            }
+            self.start = Int(start)
+            self.end = Int(end)
+        }
+    }
+
+    /// BYTE or BIT, the unit of a BITCOUNT or BITPOS range: true for BIT, nil for anything else.
+    static func unitIsBit(_ context: CommandContext, _ index: Int) -> Bool? {
+        if context.argument(index, is: "BIT") { return true }
+        if context.argument(index, is: "BYTE") { return false }
+        return nil
+    }
+
+    /// BITCOUNT key [start end [BYTE | BIT]]. As in Redis 7.0 the key is looked up first: a missing key answers 0
+    /// whatever the other arguments.
+    static func count(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        let argumentCount = context.arguments.count
+        let result: Result<Int64, CommandError> = context.read(1) { entry in
+            guard let entry else { return .success(0) }
+            let bytes = entry.value.bytes
+            let range: ByteRange?
+            switch argumentCount {
+            case 2:
+                range = ByteRange(start: 0, end: -1, inBits: false, length: bytes.count)
+            case 4, 5:
+                guard let first = RedisInteger.parse(context.arguments.bytes(2)),
+                    let last = RedisInteger.parse(context.arguments.bytes(3))
+                else { return .failure(.notInteger) }
+                if first < 0 && last < 0 && first > last { return .success(0) }
+                var inBits = false
+                if argumentCount == 5 {
+                    guard let unit = BitCommands.unitIsBit(context, 4) else { return .failure(.syntax) }
+                    inBits = unit
+                }
+                range = ByteRange(start: first, end: last, inBits: inBits, length: bytes.count)
+            default:
+                return .failure(.syntax)
+            }
+            guard let range else { return .success(0) }
+            var count = 0
+            var index = range.start
+            while index + 8 <= range.end + 1 {
+                count += bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self).nonzeroBitCount
+                index += 8
+            }
+            while index <= range.end {
+                count += bytes[index].nonzeroBitCount
+                index += 1
+            }
+            count -= (bytes[range.start] & range.firstMask).nonzeroBitCount
+            count -= (bytes[range.end] & range.lastMask).nonzeroBitCount
+            return .success(Int64(count))
+        }
+        reply.integer(try result.get())
+    }
+
+    /// BITPOS key bit [start [end [BYTE | BIT]]]. A missing key is all zero bits: 0 for a 0, -1 for a 1. Without
+    /// an end, the string is taken as followed by zero bits, so a 0 searched past its end is found just after it.
+    static func position(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        guard let bit = RedisInteger.parse(context.arguments.bytes(2)) else { throw .notInteger }
+        guard bit == 0 || bit == 1 else { throw CommandError("The bit argument must be 1 or 0.") }
+        let argumentCount = context.arguments.count
+        let result: Result<Int64, CommandError> = context.read(1) { entry in
+            guard let entry else { return .success(bit == 1 ? -1 : 0) }
+            let bytes = entry.value.bytes
+            var endGiven = false
+            let range: ByteRange?
+            switch argumentCount {
+            case 3:
+                range = ByteRange(start: 0, end: -1, inBits: false, length: bytes.count)
+            case 4, 5, 6:
+                guard let first = RedisInteger.parse(context.arguments.bytes(3)) else { return .failure(.notInteger) }
+                var inBits = false
+                if argumentCount == 6 {
+                    guard let unit = BitCommands.unitIsBit(context, 5) else { return .failure(.syntax) }
+                    inBits = unit
+                }
+                let last: Int64
+                if argumentCount >= 5 {
+                    guard let given = RedisInteger.parse(context.arguments.bytes(4)) else {
+                        return .failure(.notInteger)
+                    }
+                    last = given
+                    endGiven = true
+                } else {
+                    last = inBits ? (Int64(bytes.count) << 3) + 7 : Int64(bytes.count) - 1
+                }
+                range = ByteRange(start: first, end: last, inBits: inBits, length: bytes.count)
+            default:
+                return .failure(.syntax)
+            }
+            guard let range else { return .success(-1) }
+            // The bits outside the range in its edge bytes are made to differ from the bit searched for.
+            let wanted: UInt8 = bit == 1 ? 0xFF : 0x00
+            for index in range.start...range.end {
+                var byte = bytes[index]
+                var outside: UInt8 = 0
+                if index == range.start { outside |= range.firstMask }
+                if index == range.end { outside |= range.lastMask }
+                byte = bit == 1 ? byte & ~outside : byte | outside
+                let differing = ~(byte ^ wanted)
+                if differing != 0 {
+                    return .success(Int64(index) * 8 + Int64(differing.leadingZeroBitCount))
+                }
+            }
+            // Not found: no 1 anywhere; a 0 is found just past the range unless the range's end was given.
+            if bit == 1 || endGiven { return .success(-1) }
+            return .success(Int64(range.end + 1) * 8)
+        }
+        reply.integer(try result.get())
+    }
+
+    /// BITOP AND | OR | XOR | NOT destkey key [key ...]: a missing key is an empty string, a shorter one is padded
+    /// with zero bytes. The result replaces destkey (without its TTL), or deletes it when every source is empty;
+    /// answers its length.
+    static func operation(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        enum Operation { case and, or, xor, not }
+        let operation: Operation
+        if context.argument(1, is: "AND") {
+            operation = .and
+        } else if context.argument(1, is: "OR") {
+            operation = .or
+        } else if context.argument(1, is: "XOR") {
+            operation = .xor
+        } else if context.argument(1, is: "NOT") {
+            operation = .not
+        } else {
+            throw .syntax
+        }
+        if operation == .not && context.arguments.count != 4 {
+            throw CommandError("BITOP NOT must be called with a single source key.")
+        }
+        let length = context.transact(2..<context.arguments.count) { tx, keys -> Int in
+            let sources = keys.dropFirst().map { tx.get($0)?.value.bytes ?? BitCommands.empty }
+            let length = sources.map(\.count).max() ?? 0
+            guard length > 0 else {
+                _ = tx.delete(keys[0])
+                return 0
+            }
+            tx.setString(keys[0], count: length, expiry: .none, encoding: .raw) { out in
+                for index in 0..<length {
+                    var byte: UInt8 = index < sources[0].count ? sources[0][index] : 0
+                    if operation == .not { byte = ~byte }
+                    for source in sources.dropFirst() {
+                        let other: UInt8 = index < source.count ? source[index] : 0
+                        switch operation {
+                        case .and: byte &= other
+                        case .or: byte |= other
+                        case .xor: byte ^= other
+                        case .not: break
+                        }
+                    }
+                    out[index] = byte
+                }
+            }
+            return length
+        }
+        reply.integer(Int64(length))
+    }
+
+    /// What happens when BITFIELD's SET or INCRBY goes past its type's range (OVERFLOW).
+    enum Overflow { case wrap, saturate, fail }
+
+    /// One BITFIELD operation.
+    struct FieldOperation {
+        enum Kind { case get, set, incrementBy }
+        var kind: Kind
+        var signed: Bool
+        var bits: Int
+        var offset: UInt64
+        var value: Int64
+        var overflow: Overflow
+    }
+
+    /// BITFIELD key [GET type offset | SET type offset value | INCRBY type offset increment | OVERFLOW WRAP|SAT|FAIL]
+    /// ... and BITFIELD_RO key [GET type offset ...], as `bitfieldGeneric`: every operation is parsed before any
+    /// runs; the string grows (and a missing key is made) to the furthest bit a SET or INCRBY reaches, even when
+    /// OVERFLOW FAIL then writes nothing.
+    static func field(_ context: CommandContext, _ reply: inout RESPReplyWriter, readOnly: Bool) throws(CommandError) {
+        var operations: [FieldOperation] = []
+        var overflow = Overflow.wrap
+        var writes = false
+        var highest: UInt64 = 0
+        let count = context.arguments.count
+        var index = 2
+        while index < count {
+            let remaining = count - index - 1
+            let kind: FieldOperation.Kind
+            if context.argument(index, is: "GET") && remaining >= 2 {
+                kind = .get
+            } else if context.argument(index, is: "SET") && remaining >= 3 {
+                kind = .set
+            } else if context.argument(index, is: "INCRBY") && remaining >= 3 {
+                kind = .incrementBy
+            } else if context.argument(index, is: "OVERFLOW") && remaining >= 1 {
+                if context.argument(index + 1, is: "WRAP") {
+                    overflow = .wrap
+                } else if context.argument(index + 1, is: "SAT") {
+                    overflow = .saturate
+                } else if context.argument(index + 1, is: "FAIL") {
+                    overflow = .fail
+                } else {
+                    throw CommandError("Invalid OVERFLOW type specified")
+                }
+                index += 2
+                continue
+            } else {
+                throw .syntax
+            }
+            let (signed, bits) = try BitCommands.fieldType(context, index + 1)
+            let offset = try BitCommands.offset(context, index + 2, fieldBits: bits)
+            var value: Int64 = 0
+            if kind != .get {
+                writes = true
+                highest = max(highest, offset + UInt64(bits) - 1)
+                guard let parsed = RedisInteger.parse(context.arguments.bytes(index + 3)) else { throw .notInteger }
+                value = parsed
+            }
+            operations.append(
+                FieldOperation(kind: kind, signed: signed, bits: bits, offset: offset, value: value, overflow: overflow)
+            )
+            index += kind == .get ? 3 : 4
+        }
+        if !writes {
+            context.read(1) { entry in
+                let bytes = entry?.value.bytes ?? BitCommands.empty
+                reply.arrayHeader(operations.count)
+                for operation in operations {
+                    let raw = BitCommands.unsignedField(bytes, operation.offset, operation.bits)
+                    reply.integer(operation.signed ? BitCommands.signExtended(raw, bits: operation.bits) : Int64(raw))
+                }
+            }
+            return
+        }
+        if readOnly { throw CommandError("BITFIELD_RO only supports the GET subcommand") }
+        let mark = reply.buffer.writerIndex
+        context.write(1) { tx, key in
+            // A re-run (inside a retried EXEC) writes the reply again.
+            reply.buffer.moveWriterIndex(to: mark)
+            reply.arrayHeader(operations.count)
+            let current = tx.get(key)?.value.bytes ?? BitCommands.empty
+            BitCommands.rewrite(tx, key, current, reaching: highest) { out in
+                let bytes = UnsafeRawBufferPointer(out)
+                for operation in operations {
+                    switch operation.kind {
+                    case .get:
+                        let raw = BitCommands.unsignedField(bytes, operation.offset, operation.bits)
+                        reply.integer(
+                            operation.signed ? BitCommands.signExtended(raw, bits: operation.bits) : Int64(raw)
+                        )
+                    case .set, .incrementBy:
+                        let raw = BitCommands.unsignedField(bytes, operation.offset, operation.bits)
+                        guard let (stored, answer) = BitCommands.apply(operation, to: raw) else {
+                            reply.null()
+                            continue
+                        }
+                        BitCommands.setUnsignedField(out, operation.offset, operation.bits, stored)
+                        reply.integer(answer)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A BITFIELD type: `i1` to `i64`, `u1` to `u63`.
+    static func fieldType(_ context: CommandContext, _ index: Int) throws(CommandError) -> (signed: Bool, bits: Int) {
+        let bytes = context.arguments.bytes(index)
+        let signed: Bool
+        switch bytes.first {
+        case UInt8(ascii: "i"): signed = true
+        case UInt8(ascii: "u"): signed = false
+        default: throw BitCommands.badType
+        }
+        guard let bits = RedisInteger.parse(UnsafeRawBufferPointer(rebasing: bytes.dropFirst())), bits >= 1,
+            bits <= (signed ? 64 : 63)
+        else { throw BitCommands.badType }
+        return (signed, Int(bits))
+    }
+
+    static let badType = CommandError(
+        "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+    )
+
+    /// SET or INCRBY on a field holding `raw`: the bits to store and the answer (the old value for SET, the new one
+    /// for INCRBY), or nil when OVERFLOW FAIL refuses it.
+    static func apply(_ operation: FieldOperation, to raw: UInt64) -> (stored: UInt64, answer: Int64)? {
+        let bits = operation.bits
+        if operation.signed {
+            let old = BitCommands.signExtended(raw, bits: bits)
+            let (value, increment) = operation.kind == .set ? (operation.value, Int64(0)) : (old, operation.value)
+            let (overflowed, limit) = BitCommands.signedOverflow(value, increment, bits: bits, operation.overflow)
+            if overflowed && operation.overflow == .fail { return nil }
+            let new = overflowed ? limit : value &+ increment
+            return (UInt64(bitPattern: new), operation.kind == .set ? old : new)
+        }
+        let (value, increment) =
+            operation.kind == .set ? (UInt64(bitPattern: operation.value), Int64(0)) : (raw, operation.value)
+        let (overflowed, limit) = BitCommands.unsignedOverflow(value, increment, bits: bits, operation.overflow)
+        if overflowed && operation.overflow == .fail { return nil }
+        let new = overflowed ? limit : value &+ UInt64(bitPattern: increment)
+        return (new, operation.kind == .set ? Int64(bitPattern: raw) : Int64(bitPattern: new))
+    }
+
+    /// `checkUnsignedBitfieldOverflow`: whether `value + increment` leaves a `bits`-wide unsigned field, and then
+    /// what to store (wrapped or saturated).
+    static func unsignedOverflow(
+        _ value: UInt64,
+        _ increment: Int64,
+        bits: Int,
+        _ overflow: Overflow
+    ) -> (Bool, UInt64) {
+        let maximum: UInt64 = bits == 64 ? .max : (1 << UInt64(bits)) - 1
+        let maximumIncrement = Int64(bitPattern: maximum &- value)
+        let minimumIncrement = Int64(bitPattern: 0 &- value)
+        let wrapped = (value &+ UInt64(bitPattern: increment)) & ~(UInt64.max << UInt64(bits))
+        if value > maximum || (increment > 0 && increment > maximumIncrement) {
+            return (true, overflow == .wrap ? wrapped : maximum)
+        }
+        if increment < 0 && increment < minimumIncrement {
+            return (true, overflow == .wrap ? wrapped : 0)
+        }
+        return (false, 0)
+    }
+
+    /// `checkSignedBitfieldOverflow`: the same for a signed field.
+    static func signedOverflow(_ value: Int64, _ increment: Int64, bits: Int, _ overflow: Overflow) -> (Bool, Int64) {
+        let maximum: Int64 = bits == 64 ? .max : (1 << Int64(bits - 1)) - 1
+        let minimum = -maximum - 1
+        let maximumIncrement = Int64(bitPattern: UInt64(bitPattern: maximum) &- UInt64(bitPattern: value))
+        let minimumIncrement = minimum &- value
+        var sum = UInt64(bitPattern: value) &+ UInt64(bitPattern: increment)
+        if bits < 64 {
+            let mask = UInt64.max << UInt64(bits)
+            sum = sum & (1 << UInt64(bits - 1)) != 0 ? sum | mask : sum & ~mask
+        }
+        let wrapped = Int64(bitPattern: sum)
+        if value > maximum || (bits != 64 && increment > maximumIncrement)
+            || (value >= 0 && increment > 0 && increment > maximumIncrement)
+        {
+            return (true, overflow == .wrap ? wrapped : maximum)
+        }
+        if value < minimum || (bits != 64 && increment < minimumIncrement)
+            || (value < 0 && increment < 0 && increment < minimumIncrement)
+        {
+            return (true, overflow == .wrap ? wrapped : minimum)
+        }
+        return (false, 0)
+    }
+
+    /// The `bits` bits from bit `offset`, most significant first; bits past the string's end are zeros.
+    static func unsignedField(_ bytes: UnsafeRawBufferPointer, _ offset: UInt64, _ bits: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for index in 0..<UInt64(bits) {
+            value = value << 1 | (BitCommands.bit(bytes, at: offset + index) ? 1 : 0)
+        }
+        return value
+    }
+
+    /// A `bits`-wide two's complement field read as a signed integer.
+    static func signExtended(_ raw: UInt64, bits: Int) -> Int64 {
+        guard bits < 64, raw & (1 << UInt64(bits - 1)) != 0 else { return Int64(bitPattern: raw) }
+        return Int64(bitPattern: raw | (UInt64.max << UInt64(bits)))
+    }
+
+    /// Writes the low `bits` bits of `value` from bit `offset` (which the string reaches).
+    static func setUnsignedField(_ bytes: UnsafeMutableRawBufferPointer, _ offset: UInt64, _ bits: Int, _ value: UInt64)
+    {
+        for index in 0..<UInt64(bits) {
+            let position = offset + index
+            let mask: UInt8 = 0x80 >> UInt8(position & 7)
+            let byte = Int(position >> 3)
+            let set = value & (1 << (UInt64(bits) - 1 - index)) != 0
+            bytes[byte] = set ? bytes[byte] | mask : bytes[byte] & ~mask
+        }
+    }
+}

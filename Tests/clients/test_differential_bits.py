@@ -1,0 +1,147 @@
+"""Differential tests of the bitmap commands against redis-server 7.0.15: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP,
+BITFIELD and BITFIELD_RO, hand-written edge cases and random sequences, in RESP2 and RESP3, with replies compared by
+RESP type and error texts in full (test_differential_more.py's client and fixtures).
+"""
+import random
+
+import pytest
+
+from test_differential import pytestmark  # noqa: F401 (the skip mark)
+from test_differential_more import assert_same_replies, raw_pair, show  # noqa: F401 (raw_pair: fixture)
+
+CASES = {
+    "setbit-getbit": ["SETBIT b 7 1", "GET b", "GETBIT b 7", "GETBIT b 6", "GETBIT b 100", "SETBIT b 7 0",
+                      "GET b", "STRLEN b", "SETBIT b 100 1", "STRLEN b", "GETBIT b 100", "GETBIT missing 0",
+                      "SETBIT b -1 1", "SETBIT b abc 1", "SETBIT b 1 2", "SETBIT b 1 -1", "SETBIT b 1 x",
+                      "SETBIT b abc x", "SETBIT b 4294967296 1", "SETBIT b 4294967295 x", "GETBIT b -1",
+                      "GETBIT b 4294967296", "GETBIT b 9223372036854775807", "SETBIT b 1.5 1", "SETBIT b ' 1' 1",
+                      "OBJECT ENCODING b", "SET n 12345", "GETBIT n 2", "GETBIT n 3", "SETBIT n 0 1", "GET n",
+                      "OBJECT ENCODING n", "SETBIT", "GETBIT b", "SETBIT b 1"],
+    "setbit-keeps-ttl": ["SET t abc EX 100", "SETBIT t 3 1", "TTL t", "GET t", "SETBIT fresh 0 1", "TTL fresh"],
+    "bitcount": ["SET s foobar", "BITCOUNT s", "BITCOUNT s 0 0", "BITCOUNT s 1 1", "BITCOUNT s 1 -1",
+                 "BITCOUNT s -2 -1", "BITCOUNT s -1 -2", "BITCOUNT s 0 100", "BITCOUNT s 100 200",
+                 "BITCOUNT s 5 30 BIT", "BITCOUNT s 5 30 bit", "BITCOUNT s 0 -1 BYTE", "BITCOUNT s 1 1 BIT",
+                 "BITCOUNT s 2 2 BIT", "BITCOUNT s 0 7 BIT", "BITCOUNT s -5 -1 BIT", "BITCOUNT s 3 2 BIT",
+                 "BITCOUNT s 0", "BITCOUNT s 0 1 FOO", "BITCOUNT s 0 1 BIT x", "BITCOUNT s a 1", "BITCOUNT s 1 a",
+                 "BITCOUNT missing", "BITCOUNT missing 0", "BITCOUNT missing a b", "BITCOUNT missing 0 1 FOO",
+                 "BITCOUNT s -1 -5 FOO", "BITCOUNT s -9223372036854775808 9223372036854775807",
+                 "BITCOUNT s 0 9223372036854775807 BIT", "SET e ''", "BITCOUNT e", "BITCOUNT e 0 -1 BIT",
+                 "SET n 1234", "BITCOUNT n", "BITCOUNT"],
+    "bitcount-long": ["SET l 'The quick brown fox jumps over the lazy dog, twice over.'", "BITCOUNT l",
+                      "BITCOUNT l 3 37", "BITCOUNT l 1 8", "BITCOUNT l 0 7", "BITCOUNT l 0 8", "BITCOUNT l -17 -2",
+                      "BITCOUNT l 13 300 BIT", "BITCOUNT l 5 70 BIT", "BITCOUNT l 64 127 BIT", "SETBIT l 4000 1",
+                      "BITCOUNT l", "BITCOUNT l 50 -1", "BITPOS l 1 100", "BITPOS l 0 100 -1"],
+    "bitpos": ["SET s '\xff\xf0\x00'", "BITPOS s 0", "BITPOS s 1", "BITPOS s 0 1", "BITPOS s 1 1", "BITPOS s 0 2",
+               "BITPOS s 0 0 0", "BITPOS s 0 0 1", "BITPOS s 1 2 -1", "BITPOS s 0 -1", "BITPOS s 1 -1",
+               "BITPOS s 0 5 10 BIT", "BITPOS s 1 5 10 BIT", "BITPOS s 0 12 15 BIT", "BITPOS s 0 12 BIT",
+               "BITPOS s 1 9 7 BIT", "BITPOS s 0 0 -1 BYTE", "BITPOS s 0 0 -1 FOO", "BITPOS s 2", "BITPOS s -1",
+               "BITPOS s x", "BITPOS s 1 x", "BITPOS s 1 0 x", "BITPOS s 1 0 1 BIT extra", "BITPOS missing 0",
+               "BITPOS missing 1", "BITPOS missing 1 0 1 FOO", "BITPOS missing 2", "SET f '\xff\xff'",
+               "BITPOS f 0", "BITPOS f 0 0", "BITPOS f 0 0 -1", "BITPOS f 0 0 15 BIT", "BITPOS f 0 3 BIT",
+               "BITPOS f 1 100", "BITPOS f 0 100", "SET z '\x00\x00'", "BITPOS z 1", "BITPOS z 1 0 -1",
+               "BITPOS z 0 1", "BITPOS z 1 3 12 BIT", "SET e ''", "BITPOS e 0", "BITPOS e 1", "BITPOS e 0 0 -1",
+               "SET n 10", "BITPOS n 1", "BITPOS n 0", "BITPOS", "BITPOS s"],
+    "bitop": ["SET a '\x0f\xff'", "SET b '\xf0'", "BITOP AND d a b", "GET d", "BITOP OR d a b", "GET d",
+              "BITOP XOR d a b", "GET d", "BITOP NOT d a", "GET d", "BITOP not d b", "GET d", "BITOP NOT d a b",
+              "BITOP FOO d a", "BITOP AND d", "BITOP AND d missing", "EXISTS d", "SET d x EX 100",
+              "BITOP OR d a missing", "TTL d", "GET d", "BITOP AND d a missing", "GET d", "BITOP AND a a b",
+              "GET a", "SET e ''", "SET d x", "BITOP OR d e missing", "EXISTS d", "SET n 123",
+              "BITOP XOR d n a", "GET d", "OBJECT ENCODING d", "BITOP NOT d missing", "EXISTS d", "BITOP",
+              "BITOP AND", "BITOP 'and' d a"],
+    "bitfield": ["BITFIELD f SET u8 0 255", "GET f", "BITFIELD f GET u8 0 GET i8 0 GET u4 4 GET i4 4",
+                 "BITFIELD f INCRBY u8 0 1", "BITFIELD f OVERFLOW SAT INCRBY u8 0 1",
+                 "BITFIELD f OVERFLOW FAIL INCRBY u8 0 1", "BITFIELD f OVERFLOW WRAP INCRBY u8 0 300",
+                 "BITFIELD f SET i8 0 -128 INCRBY i8 0 -1", "BITFIELD f OVERFLOW SAT INCRBY i8 0 -1000",
+                 "BITFIELD f OVERFLOW SAT SET i8 0 1000 GET i8 0", "BITFIELD f OVERFLOW FAIL SET i8 0 128",
+                 "BITFIELD f OVERFLOW FAIL SET u2 100 4", "STRLEN f", "GET f",
+                 "BITFIELD f SET u8 #1 200 GET u8 8 GET u8 #1", "BITFIELD f GET i64 0 GET u63 1",
+                 "BITFIELD f SET i64 0 -1 GET i64 0 GET u63 0 INCRBY i64 0 1",
+                 "BITFIELD f SET i64 0 9223372036854775807 INCRBY i64 0 1",
+                 "BITFIELD f OVERFLOW SAT SET i64 0 9223372036854775807 INCRBY i64 0 1",
+                 "BITFIELD f OVERFLOW SAT INCRBY i64 0 -9223372036854775808",
+                 "BITFIELD f OVERFLOW FAIL INCRBY i64 0 -9223372036854775808 GET i64 0",
+                 "BITFIELD f SET u63 0 9223372036854775807 INCRBY u63 0 1",
+                 "BITFIELD f OVERFLOW SAT SET u63 0 -1 GET u63 0", "BITFIELD f SET u1 3 1 INCRBY u1 3 -3",
+                 "BITFIELD f OVERFLOW SAT INCRBY u3 3 -3 INCRBY i3 3 100 INCRBY i3 3 -100",
+                 "BITFIELD f GET u64 0", "BITFIELD f GET i65 0", "BITFIELD f GET i0 0", "BITFIELD f GET x8 0",
+                 "BITFIELD f GET u 0", "BITFIELD f GET i8 -1", "BITFIELD f GET i8 #-1", "BITFIELD f GET i8 #x",
+                 "BITFIELD f GET i8 4294967296", "BITFIELD f GET i8 #536870912", "BITFIELD f SET i8 0 x",
+                 "BITFIELD f SET i8 0", "BITFIELD f INCRBY i8 0", "BITFIELD f GET i8", "BITFIELD f FOO",
+                 "BITFIELD f OVERFLOW", "BITFIELD f OVERFLOW NOPE GET i8 0", "BITFIELD f OVERFLOW sat",
+                 "BITFIELD f", "BITFIELD missing GET u8 0 GET i16 100", "EXISTS missing",
+                 "BITFIELD missing OVERFLOW FAIL SET i8 16 1000", "GET missing", "SET t ab EX 100",
+                 "BITFIELD t SET u8 8 67", "GET t", "TTL t", "SET n 100", "BITFIELD n GET u8 0",
+                 "BITFIELD n INCRBY u8 0 1", "GET n", "BITFIELD", "bitfield f get u8 0 set u8 0 1 incrby u8 0 1"],
+    "bitfield-ro": ["SET f '\x01\x02'", "BITFIELD_RO f GET u8 0 GET u8 8 GET i16 0", "BITFIELD_RO f",
+                    "BITFIELD_RO missing GET u8 0", "BITFIELD_RO f SET u8 0 1", "BITFIELD_RO f INCRBY u8 0 1",
+                    "BITFIELD_RO f OVERFLOW SAT GET u8 0", "BITFIELD_RO f GET u64 0", "BITFIELD_RO f SET u8 0",
+                    "BITFIELD_RO f FOO", "GET f", "BITFIELD_RO"],
+    "bits-in-multi": ["MULTI", "SETBIT m 1 1", "GETBIT m 1", "BITFIELD m INCRBY u8 0 5 GET u8 0", "BITCOUNT m",
+                      "BITPOS m 1", "BITOP NOT m2 m", "GET m2", "SETBIT m -1 1", "EXEC", "MULTI", "SETBIT m x 1",
+                      "EXEC", "GET m"],
+}
+
+
+@pytest.mark.parametrize("steps", CASES.values(), ids=CASES.keys())
+def test_same_replies(raw_pair, steps):  # noqa: F811
+    assert_same_replies(raw_pair, steps, show)
+
+
+KEYS = ["a", "b", "c", "n"]
+OFFSETS = ["0", "1", "7", "8", "13", "31", "64", "100", "-1", "x"]
+INDICES = ["0", "1", "2", "-1", "-2", "-3", "3", "7", "9", "15", "20", "-20", "x"]
+TYPES = ["u1", "u3", "u8", "i1", "i5", "i8", "i16", "u16", "i32", "u31", "i63", "i64", "u63", "u64", "q8"]
+FIELD_VALUES = ["0", "1", "-1", "5", "100", "-100", "127", "128", "-129", "255", "256", "65535", "2147483647",
+                "-2147483648", "9223372036854775807", "-9223372036854775808", "x"]
+
+
+def random_command(rng):
+    key = lambda: rng.choice(KEYS)  # noqa: E731
+    choice = rng.choice
+    kind = rng.randrange(10)
+    if kind == 0:
+        return ["SETBIT", key(), choice(OFFSETS), choice(["0", "1", "1", "2"])]
+    if kind == 1:
+        return ["GETBIT", key(), choice(OFFSETS)]
+    if kind == 2:
+        unit = choice([[], [], ["BIT"], ["BYTE"]])
+        return ["BITCOUNT", key(), *choice([[], [choice(INDICES), choice(INDICES), *unit]])]
+    if kind == 3:
+        tail = choice([[], [choice(INDICES)], [choice(INDICES), choice(INDICES)],
+                       [choice(INDICES), choice(INDICES), choice(["BIT", "BYTE"])]])
+        return ["BITPOS", key(), choice(["0", "1", "0", "1", "2"]), *tail]
+    if kind == 4:
+        op = choice(["AND", "OR", "XOR", "NOT"])
+        sources = [key()] if op == "NOT" else [key() for _ in range(rng.randrange(1, 4))]
+        return ["BITOP", op, key(), *sources]
+    if kind == 5:
+        return ["SET", key(), choice(["", "a", "\xff", "\x00\x81", "hello", "123", "-7", "\x0f\xf0\x55"])]
+    if kind == 6:
+        return ["GET", key()]
+    operations = []
+    for _ in range(rng.randrange(1, 5)):
+        op = rng.randrange(5)
+        field = [choice(TYPES), choice(OFFSETS[:8] + ["#0", "#1", "#3"])]
+        if op == 0:
+            operations += ["GET", *field]
+        elif op == 1:
+            operations += ["SET", *field, choice(FIELD_VALUES)]
+        elif op == 2:
+            operations += ["INCRBY", *field, choice(FIELD_VALUES)]
+        else:
+            operations += ["OVERFLOW", choice(["WRAP", "SAT", "FAIL"])]
+    return [choice(["BITFIELD", "BITFIELD", "BITFIELD_RO"]), key(), *operations]
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_random_bit_sequences(raw_pair, seed):  # noqa: F811
+    rng = random.Random(seed)
+    history = []
+    for index in range(700):
+        args = random_command(rng)
+        ours, theirs, agree = raw_pair.run(args, "main")
+        history.append(f"  {index}: {args!r} -> {show(ours)}")
+        if not agree:
+            context = "\n".join(history[-12:-1])
+            pytest.fail(f"seed {seed}, command {index}: {args!r}\n  redis: {show(ours)}\n  weft:  {show(theirs)}\n"
+                        f"previous commands (with Redis's replies):\n{context}")
