@@ -42,8 +42,8 @@ enum BitCommands {
     static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
     static let badOffset = CommandError("bit offset is not an integer or out of range")
 
-    /// A bit offset, as `getBitOffsetFromArgument`: an integer from 0 whose byte lies below the 512 MB string
-    /// limit. With `fieldBits` (BITFIELD), `#n` means `n` times the field's width.
+    /// A bit offset, as `getBitOffsetFromArgument`: an integer from 0 whose byte lies below `proto-max-bulk-len`.
+    /// With `fieldBits` (BITFIELD), `#n` means `n` times the field's width.
     static func offset(_ context: CommandContext, _ index: Int, fieldBits: Int = 0) throws(CommandError) -> UInt64 {
         let parsed: Int64? = context.withBytes(index) { bytes in
             if fieldBits > 0, bytes.first == UInt8(ascii: "#") {
@@ -54,7 +54,7 @@ enum BitCommands {
             }
             return RedisInteger.parse(bytes)
         }
-        guard let offset = parsed, offset >= 0, offset >> 3 < StringCommands.maximumStringLength else {
+        guard let offset = parsed, offset >= 0, offset >> 3 < context.stringLimit else {
             throw BitCommands.badOffset
         }
         return UInt64(offset)

@@ -434,6 +434,12 @@ extension CommandDocs {
             history: [("7.0.0", "Added support for taking multiple section arguments.")],
             arguments: [.string("section", [.optional, .multiple])]
         ),
+        "role": CommandDoc(
+            "Return the role of the instance in the context of replication",
+            since: "2.8.12",
+            group: "server",
+            complexity: "O(1)"
+        ),
         "shutdown": CommandDoc(
             "Synchronously save the dataset to disk and then shut down the server",
             since: "1.0.0",

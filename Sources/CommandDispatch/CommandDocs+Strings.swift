@@ -102,6 +102,20 @@ extension CommandDocs {
             complexity: "O(1)",
             arguments: [.key("key", spec: 0), .double("increment")]
         ),
+        "lcs": CommandDoc(
+            "Find longest common substring",
+            since: "7.0.0",
+            group: "string",
+            complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+            arguments: [
+                .key("key1", spec: 0),
+                .key("key2", spec: 0),
+                .token("LEN", .optional),
+                .token("IDX", .optional),
+                .integer("len", token: "MINMATCHLEN", .optional),
+                .token("WITHMATCHLEN", .optional),
+            ]
+        ),
         "mget": CommandDoc(
             "Get the values of all the given keys",
             since: "1.0.0",

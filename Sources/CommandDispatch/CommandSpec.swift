@@ -60,6 +60,18 @@ package struct CommandContext {
         nonmutating _modify { yield &self.sessionPointer.pointee }
     }
 
+    /// `proto-max-bulk-len`, the longest string a command may make (`ServerContext.stringLimit`).
+    package var stringLimit: Int64 {
+        Int64(self.server?.stringLimit ?? StringCommands.defaultStringLimit)
+    }
+
+    /// Redis's `checkStringLength`: `size + append` bytes, or nil when that is above `stringLimit` or overflows.
+    package func checkedLength(_ size: Int64, _ append: Int) -> Int? {
+        let (total, overflow) = size.addingReportingOverflow(Int64(append))
+        guard !overflow, total <= self.stringLimit else { return nil }
+        return Int(total)
+    }
+
     /// The command's name as the client sent it, lowercased (for error texts).
     package var name: String {
         String(decoding: self.arguments.bytes(0), as: UTF8.self).lowercased()

@@ -14,6 +14,14 @@ enum ServerCommands {
         CommandSpec("info", arity: -1, flags: []) { context, reply in
             reply.verbatim(ServerCommands.info(context))
         },
+        // Weft has no replication: it is always a master with no replicas, at offset 0 (as a Redis master that
+        // never had one).
+        CommandSpec("role", arity: 1, flags: [.fast]) { _, reply in
+            reply.arrayHeader(3)
+            reply.bulk("master")
+            reply.integer(0)
+            reply.arrayHeader(0)
+        },
         CommandSpec("time", arity: 1, flags: [.fast]) { context, reply in
             var spec = timespec()
             clock_gettime(CLOCK_REALTIME, &spec)

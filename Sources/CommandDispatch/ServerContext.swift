@@ -44,6 +44,9 @@ package protocol ServerContext: AnyObject, Sendable {
     func rewriteLog() throws(CommandError) -> String
     /// Whether the default user has a password (`requirepass`).
     var requiresPassword: Bool { get }
+    /// `proto-max-bulk-len`: also the longest string APPEND, SETRANGE, SETBIT and BITFIELD may make, and the most
+    /// memory LCS may take, as in Redis 7.0.
+    var stringLimit: Int { get }
     /// Checks a user name and password in constant time; any password passes when none is configured.
     func authenticate(user: [UInt8], password: [UInt8]) -> Bool
 }

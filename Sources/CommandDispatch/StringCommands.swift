@@ -3,7 +3,7 @@ import RESPCodec
 import TransactionEngine
 
 /// GET, SET, SETNX, SETEX, PSETEX, GETSET, GETEX, GETDEL, MGET, MSET, MSETNX, INCR, DECR, INCRBY, DECRBY,
-/// INCRBYFLOAT, APPEND, STRLEN, GETRANGE, SUBSTR, SETRANGE (redis `src/t_string.c`).
+/// INCRBYFLOAT, APPEND, STRLEN, GETRANGE, SUBSTR, SETRANGE, LCS (redis `src/t_string.c`).
 ///
 /// A handler validates everything that can fail before it writes any reply. Writes go through
 /// `CommandContext.write` (one key) or `transact` (several), so each command also runs inside EXEC.
@@ -91,7 +91,7 @@ enum StringCommands {
                     let entry = tx.get(key)
                     let current = entry?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
                     // Redis checks the limit only when it appends to an existing string.
-                    if entry != nil && StringCommands.checkedLength(Int64(current.count), suffix.count) == nil {
+                    if entry != nil && context.checkedLength(Int64(current.count), suffix.count) == nil {
                         return .failure(StringCommands.stringTooLong)
                     }
                     let total = current.count + suffix.count
@@ -159,6 +159,9 @@ enum StringCommands {
         },
         CommandSpec("setrange", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
             try StringCommands.setRange(context, &reply)
+        },
+        CommandSpec("lcs", arity: -3, flags: [.readonly], keys: (1, 2, 1)) { context, reply throws(CommandError) in
+            try StringCommands.longestCommonSubsequence(context, &reply)
         },
     ]
 
@@ -420,7 +423,7 @@ enum StringCommands {
 
     /// SETRANGE key offset value, as `setrangeCommand`: a negative offset is an error; an empty value changes
     /// nothing and answers the current length (0 for a missing key, which is not created); the result may not
-    /// exceed 512 MB; the gap past the old end is zeros; the key keeps its TTL.
+    /// exceed `proto-max-bulk-len`; the gap past the old end is zeros; the key keeps its TTL.
     static func setRange(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         let offset = try context.integer(2)
         guard offset >= 0 else { throw CommandError("offset is out of range") }
@@ -428,7 +431,7 @@ enum StringCommands {
             context.withBytes(3) { value in
                 let current = tx.get(key)?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
                 if value.isEmpty { return .success(current.count) }
-                guard let end = StringCommands.checkedLength(offset, value.count) else {
+                guard let end = context.checkedLength(offset, value.count) else {
                     return .failure(StringCommands.stringTooLong)
                 }
                 let start = Int(offset)
@@ -451,16 +454,121 @@ enum StringCommands {
         reply.integer(Int64(try result.get()))
     }
 
-    /// Redis's `checkStringLength`: `size + append` bytes, or nil when that is above the 512 MB string limit
-    /// (the default `proto-max-bulk-len`) or overflows.
-    static func checkedLength(_ size: Int64, _ append: Int) -> Int? {
-        let (total, overflow) = size.addingReportingOverflow(Int64(append))
-        guard !overflow, total <= StringCommands.maximumStringLength else { return nil }
-        return Int(total)
+    /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN], as `lcsCommand`: the longest common subsequence
+    /// of two strings (a missing key is empty) by the dynamic-programming table, whose size `proto-max-bulk-len`
+    /// bounds; IDX lists the matching ranges from the end of the strings, those shorter than MINMATCHLEN left out.
+    static func longestCommonSubsequence(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError)
+    {
+        var wantsIndices = false
+        var wantsLength = false
+        var withMatchLength = false
+        var minimumMatch: Int64 = 0
+        var index = 3
+        while index < context.arguments.count {
+            let more = context.arguments.count - 1 - index
+            if context.argument(index, is: "IDX") {
+                wantsIndices = true
+            } else if context.argument(index, is: "LEN") {
+                wantsLength = true
+            } else if context.argument(index, is: "WITHMATCHLEN") {
+                withMatchLength = true
+            } else if context.argument(index, is: "MINMATCHLEN") && more > 0 {
+                minimumMatch = max(try context.integer(index + 1), 0)
+                index += 1
+            } else {
+                throw .syntax
+            }
+            index += 1
+        }
+        if wantsIndices && wantsLength {
+            throw CommandError("If you want both the length and indexes, please just use IDX.")
+        }
+        // Both strings from one snapshot (EXEC's transaction inside MULTI).
+        let (a, b) = context.transact(1...2) { tx, keys in
+            (
+                [UInt8](tx.get(keys[0])?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)),
+                [UInt8](tx.get(keys[1])?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+            )
+        }
+        if a.count >= Int(UInt32.max) - 1 || b.count >= Int(UInt32.max) - 1 {
+            throw CommandError("String too long for LCS")
+        }
+        let width = b.count + 1
+        let (cells, overflow) = (a.count + 1).multipliedReportingOverflow(by: width)
+        guard !overflow, Int64(cells) * 4 <= context.stringLimit else {
+            throw CommandError("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+        }
+        // table[i * width + j]: the LCS length of a[..<i] and b[..<j].
+        var table = [UInt32](repeating: 0, count: cells)
+        for i in stride(from: 1, through: a.count, by: 1) {
+            for j in stride(from: 1, through: b.count, by: 1) {
+                table[i * width + j] =
+                    a[i - 1] == b[j - 1]
+                    ? table[(i - 1) * width + j - 1] + 1
+                    : max(table[(i - 1) * width + j], table[i * width + j - 1])
+            }
+        }
+        let length = Int(table[a.count * width + b.count])
+        if wantsLength && !wantsIndices {
+            reply.integer(Int64(length))
+            return
+        }
+        // Walk back from the end, as Redis does: the subsequence, and the ranges of contiguous matches.
+        var result = [UInt8](repeating: 0, count: length)
+        var matches: [(aStart: Int, aEnd: Int, bStart: Int, bEnd: Int)] = []
+        var next = length
+        var i = a.count
+        var j = b.count
+        var current: (aStart: Int, aEnd: Int, bStart: Int, bEnd: Int)? = nil
+        while i > 0 && j > 0 {
+            var emit = false
+            if a[i - 1] == b[j - 1] {
+                result[next - 1] = a[i - 1]
+                if let range = current {
+                    if range.aStart == i && range.bStart == j {
+                        current = (i - 1, range.aEnd, j - 1, range.bEnd)
+                    } else {
+                        emit = true
+                    }
+                } else {
+                    current = (i - 1, i - 1, j - 1, j - 1)
+                }
+                if current!.aStart == 0 || current!.bStart == 0 { emit = true }
+                next -= 1
+                i -= 1
+                j -= 1
+            } else {
+                if table[(i - 1) * width + j] > table[i * width + j - 1] { i -= 1 } else { j -= 1 }
+                if current != nil { emit = true }
+            }
+            if emit, let range = current {
+                if minimumMatch == 0 || Int64(range.aEnd - range.aStart + 1) >= minimumMatch { matches.append(range) }
+                current = nil
+            }
+        }
+        guard wantsIndices else {
+            result.withUnsafeBytes { reply.bulk($0) }
+            return
+        }
+        reply.mapHeader(2)
+        reply.bulk("matches")
+        reply.arrayHeader(matches.count)
+        for range in matches {
+            reply.arrayHeader(withMatchLength ? 3 : 2)
+            reply.arrayHeader(2)
+            reply.integer(Int64(range.aStart))
+            reply.integer(Int64(range.aEnd))
+            reply.arrayHeader(2)
+            reply.integer(Int64(range.bStart))
+            reply.integer(Int64(range.bEnd))
+            if withMatchLength { reply.integer(Int64(range.aEnd - range.aStart + 1)) }
+        }
+        reply.bulk("len")
+        reply.integer(Int64(length))
     }
 
-    /// The largest string SETRANGE and APPEND make: Redis's default `proto-max-bulk-len`, 512 MB.
-    static let maximumStringLength: Int64 = 512 * 1024 * 1024
+    /// Without a server (tests): Redis's default `proto-max-bulk-len`, 512 MB.
+    static let defaultStringLimit = 512 * 1024 * 1024
 
     static let stringTooLong = CommandError("string exceeds maximum allowed size (proto-max-bulk-len)")
     static let notFloat = CommandError("value is not a valid float")

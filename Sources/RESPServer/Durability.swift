@@ -139,7 +139,7 @@ package final class Durability: Sendable {
     /// Commands Redis 7 serves while loading (its `loading` flag).
     static let allowedWhileLoading: Set<String> = [
         "auth", "hello", "info", "config", "client", "command", "shutdown", "select", "quit", "reset", "slowlog",
-        "latency", "time",
+        "latency", "time", "role",
     ]
 
     // MARK: Compaction

@@ -547,6 +547,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
 
     package var requiresPassword: Bool { self.hasPassword.load(ordering: .relaxed) }
 
+    package var stringLimit: Int { self.maxBulkLength.load(ordering: .relaxed) }
+
     package func authenticate(user: [UInt8], password: [UInt8]) -> Bool {
         let expected = self.password.withLock { $0 }
         guard !expected.isEmpty else { return user == Array("default".utf8) }

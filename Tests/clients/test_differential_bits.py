@@ -1,6 +1,6 @@
-"""Differential tests of the bitmap commands against redis-server 7.0.15: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP,
-BITFIELD and BITFIELD_RO, hand-written edge cases and random sequences, in RESP2 and RESP3, with replies compared by
-RESP type and error texts in full (test_differential_more.py's client and fixtures).
+"""Differential tests of the bitmap commands and LCS against redis-server 7.0.15: SETBIT, GETBIT, BITCOUNT, BITPOS,
+BITOP, BITFIELD, BITFIELD_RO and LCS, hand-written edge cases and random sequences, in RESP2 and RESP3, with replies
+compared by RESP type and error texts in full (test_differential_more.py's client and fixtures).
 """
 import random
 
@@ -79,6 +79,19 @@ CASES = {
     "bits-in-multi": ["MULTI", "SETBIT m 1 1", "GETBIT m 1", "BITFIELD m INCRBY u8 0 5 GET u8 0", "BITCOUNT m",
                       "BITPOS m 1", "BITOP NOT m2 m", "GET m2", "SETBIT m -1 1", "EXEC", "MULTI", "SETBIT m x 1",
                       "EXEC", "GET m"],
+    "lcs": ["SET a ohmytext", "SET b mynewtext", "LCS a b", "LCS a b LEN", "LCS a b IDX", "LCS a b IDX WITHMATCHLEN",
+            "LCS a b IDX MINMATCHLEN 4", "LCS a b IDX MINMATCHLEN 4 WITHMATCHLEN", "LCS a b idx minmatchlen -3",
+            "LCS a b LEN IDX", "LCS a b IDX LEN", "LCS a b LEN LEN", "LCS a b MINMATCHLEN", "LCS a b MINMATCHLEN x",
+            "LCS a b MINMATCHLEN 1 FOO", "LCS a b FOO", "LCS a b WITHMATCHLEN", "LCS a b MINMATCHLEN 2 LEN",
+            "LCS a missing", "LCS missing a IDX", "LCS missing missing2 LEN", "LCS a a", "LCS a a IDX WITHMATCHLEN",
+            "SET n 12345", "SET m 2x4y5", "LCS n m IDX WITHMATCHLEN", "SET e ''", "LCS e a IDX", "LCS a",
+            "SET x abcabcabc", "SET y cbacbacba", "LCS x y", "LCS x y IDX WITHMATCHLEN", "LCS y x IDX"],
+    "lcs-memory-limit": ["SET a " + "ab" * 300, "SET b " + "ba" * 300, "LCS a b LEN",
+                         "CONFIG SET proto-max-bulk-len 1048576", "LCS a b LEN", "SET c " + "c" * 600,
+                         "LCS a c", "CONFIG SET proto-max-bulk-len 536870912", "LCS a c LEN",
+                         "CONFIG SET proto-max-bulk-len 1048576", "SETRANGE s 1048575 x", "SETRANGE s 1048576 x",
+                         "SETBIT s 8388607 1", "SETBIT s 8388608 1", "APPEND s y", "BITFIELD s GET u8 8388600",
+                         "BITFIELD s SET u8 8388608 1", "CONFIG SET proto-max-bulk-len 536870912"],
 }
 
 
@@ -117,7 +130,9 @@ def random_command(rng):
     if kind == 5:
         return ["SET", key(), choice(["", "a", "\xff", "\x00\x81", "hello", "123", "-7", "\x0f\xf0\x55"])]
     if kind == 6:
-        return ["GET", key()]
+        return choice([["GET", key()], ["LCS", key(), key(), *rng.sample(["IDX", "LEN", "WITHMATCHLEN"],
+                                                                           rng.randrange(3)),
+                                        *choice([[], ["MINMATCHLEN", choice(["0", "1", "2", "-1"])]])]])
     operations = []
     for _ in range(rng.randrange(1, 5)):
         op = rng.randrange(5)

@@ -394,6 +394,7 @@ def raw_pair(request, redis_reference, server):
         conn = Conn(port, 2)
         assert conn.command("CONFIG", "SET", "timeout", "0") == ("+", b"OK")
         assert conn.command("CONFIG", "SET", "maxclients", "10000") == ("+", b"OK")
+        assert conn.command("CONFIG", "SET", "proto-max-bulk-len", "536870912") == ("+", b"OK")
         conn.close()
 
 
@@ -469,6 +470,7 @@ CONNECTION_CASES = {
 }
 
 SERVER_CASES = {
+    "role": ["ROLE", "ROLE x", "role", "MULTI", "ROLE", "EXEC"],
     "command-count": ["COMMAND COUNT", "COMMAND COUNT x"],
     "command-info-get": ["COMMAND INFO get"],
     "command-info-set": ["COMMAND INFO set"],

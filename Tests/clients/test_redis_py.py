@@ -90,6 +90,17 @@ def test_bitmaps(r):
     assert r.bitfield_ro("counters", "u8", 8, items=[("i8", 16)]) == [255, -128]
 
 
+def test_lcs(r):
+    r.mset({"key1": "ohmytext", "key2": "mynewtext"})
+    assert r.lcs("key1", "key2") == "mytext"
+    assert r.lcs("key1", "key2", len=True) == 6
+    # RESP2: the map comes as a flat array.
+    assert r.lcs("key1", "key2", idx=True, minmatchlen=4, withmatchlen=True) == [
+        "matches", [[[4, 7], [5, 8], 4]], "len", 6]
+    with pytest.raises(redis.ResponseError, match="please just use IDX"):
+        r.lcs("key1", "key2", len=True, idx=True)
+
+
 def test_binary_values(server):
     client = redis.Redis(port=server)
     value = bytes(range(256)) * 4
