@@ -107,7 +107,7 @@ var package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["RESPServer", "TransactionEngine", "TestSupport"],
+            dependencies: ["RESPServer", "CommandDispatch", "TransactionEngine", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

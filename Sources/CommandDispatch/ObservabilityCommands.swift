@@ -68,8 +68,8 @@ enum ObservabilityCommands {
         }
     }
 
-    /// LATENCY LATEST | HISTORY event | RESET [event ...] | GRAPH event | HISTOGRAM [command ...] | HELP: a latency
-    /// monitor that has recorded no event.
+    /// LATENCY LATEST | HISTORY event | RESET [event ...] | GRAPH event | HISTOGRAM [command ...] | DOCTOR | HELP: a
+    /// latency monitor that is off and has recorded no event.
     static func latency(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
         if context.argument(1, is: "LATEST") || context.argument(1, is: "HISTORY") {
             reply.arrayHeader(0)
@@ -79,10 +79,19 @@ enum ObservabilityCommands {
             throw CommandError("No samples available for event '\(context.string(2))'")
         } else if context.argument(1, is: "HISTOGRAM") {
             reply.mapHeader(0)
+        } else if context.argument(1, is: "DOCTOR") {
+            // createLatencyReport's answer when the monitor is off (latency-monitor-threshold 0) and saw nothing.
+            reply.verbatim(
+                "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use "
+                    + "\"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't "
+                    + "in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
+            )
         } else if context.argument(1, is: "HELP") {
             ObservabilityCommands.help(
                 "LATENCY",
                 [
+                    "DOCTOR",
+                    "    Return a human readable latency analysis report.",
                     "GRAPH <event>",
                     "    Return an ASCII latency graph for the <event> class.",
                     "HISTORY <event>",

@@ -49,7 +49,8 @@ enum ServerCommands {
     ]
 
     /// COMMAND, COMMAND COUNT, COMMAND INFO name..., COMMAND DOCS [name...], COMMAND LIST [FILTERBY ...],
-    /// COMMAND GETKEYS command args..., COMMAND HELP. (Subcommand names and arities are checked before it runs.)
+    /// COMMAND GETKEYS|GETKEYSANDFLAGS command args..., COMMAND HELP. (Subcommand names and arities are checked before
+    /// it runs.)
     static func command(
         _ context: CommandContext,
         _ reply: inout RESPReplyWriter,
@@ -66,17 +67,37 @@ enum ServerCommands {
             let listed = try ServerCommands.filtered(everything, context)
             reply.arrayHeader(listed.count)
             for name in listed { reply.bulk(name) }
-        } else if context.argument(1, is: "GETKEYS") {
+        } else if context.argument(1, is: "GETKEYS") || context.argument(1, is: "GETKEYSANDFLAGS") {
+            let withFlags = context.argument(1, is: "GETKEYSANDFLAGS")
             let keys = try ServerCommands.keyArguments(context, table: table)
             reply.arrayHeader(keys.count)
-            for index in keys { reply.bulk(context.arguments.bytes(index)) }
+            for (index, flags) in keys {
+                if withFlags {
+                    reply.arrayHeader(2)
+                    reply.bulk(context.arguments.bytes(index))
+                    reply.setHeader(flags.count)
+                    for flag in flags { reply.simple(flag) }
+                } else {
+                    reply.bulk(context.arguments.bytes(index))
+                }
+            }
         } else if context.argument(1, is: "HELP") {
             ObservabilityCommands.help("COMMAND", ServerCommands.commandHelp, &reply)
         } else if context.argument(1, is: "INFO") {
             let names = count == 2 ? everything.map(\.name) : (2..<count).map { context.string($0) }
             reply.arrayHeader(names.count)
             for name in names {
-                if let spec = table.spec(named: name) { ServerCommands.commandInfo(spec, &reply) } else { reply.null() }
+                // `parent|sub` names a subcommand, as in Redis 7.0.
+                let parts = name.lowercased().split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+                if let spec = table.spec(named: String(parts[0])), parts.count == 1 {
+                    ServerCommands.commandInfo(spec, &reply)
+                } else if let spec = table.spec(named: String(parts[0])), parts.count == 2,
+                    spec.subcommands?[String(parts[1])] != nil
+                {
+                    ServerCommands.commandInfo(spec, subcommand: String(parts[1]), &reply)
+                } else {
+                    reply.null()
+                }
             }
         } else if context.argument(1, is: "DOCS") {
             // Redis 7.0's documentation (CommandDocs) of each named command Weft serves, `parent|sub` included;
@@ -100,7 +121,7 @@ enum ServerCommands {
         }
     }
 
-    /// COMMAND HELP's lines (Redis 7.0's, GETKEYSANDFLAGS included, which Weft does not serve yet).
+    /// COMMAND HELP's lines (Redis 7.0's).
     static let commandHelp = [
         "(no subcommand)",
         "    Return details about all Redis commands.",
@@ -146,55 +167,245 @@ enum ServerCommands {
         throw CommandError("syntax error")
     }
 
-    /// COMMAND GETKEYS: the positions of the key arguments of the command given from argument 2 on, found as Redis's
-    /// getKeysSubcommandImpl finds them: the command (a container's subcommand), then whether it takes keys at all,
-    /// then its arity.
-    static func keyArguments(_ context: CommandContext, table: CommandTable) throws(CommandError) -> [Int] {
+    /// COMMAND GETKEYS and GETKEYSANDFLAGS: the key arguments of the command given from argument 2 on, each with
+    /// its key-spec flags, found as Redis's getKeysSubcommandImpl finds them: the command (a container's
+    /// subcommand), then whether it takes keys at all, then its arity, then the keys its key specs find (SET and
+    /// BITFIELD, whose flags depend on their arguments, through their own rules).
+    static func keyArguments(
+        _ context: CommandContext,
+        table: CommandTable
+    ) throws(CommandError) -> [(index: Int, flags: [String])] {
         let count = context.arguments.count - 2
         guard let spec = table.spec(named: context.string(2).lowercased()) else {
             throw CommandError("Invalid command specified")
         }
+        var name = spec.name
         var arity = spec.arity
-        var keys = Array(spec.keyStride(argumentCount: count).map { $0 + 2 })
-        if let subcommands = spec.subcommands {
-            let name = context.string(3).lowercased()
-            guard let subcommandArity = subcommands[name] else { throw CommandError("Invalid command specified") }
+        if let subcommands = spec.subcommands, count >= 2 {
+            let subcommand = context.string(3).lowercased()
+            guard let subcommandArity = subcommands[subcommand] else { throw CommandError("Invalid command specified") }
+            name += "|" + subcommand
             arity = subcommandArity
-            // OBJECT's subcommands but HELP take the key after the subcommand; no other container has keys.
-            guard spec.name == "object" && name != "help" else {
-                throw CommandError("The command has no key arguments")
-            }
-            keys = count > 2 ? [4] : []
-        } else if spec.firstKey == 0 {
+        }
+        guard let entry = CommandInfoTable.byName[name], !entry.keySpecs.isEmpty else {
             throw CommandError("The command has no key arguments")
         }
         guard arity >= 0 ? count == arity : count >= -arity else {
             throw CommandError("Invalid number of arguments specified for command")
         }
+        let keys: [(index: Int, flags: [String])]
+        if name == "set" {
+            keys = [(3, ServerCommands.setKeyFlags(context))]
+        } else if name == "bitfield" {
+            keys = [(3, ServerCommands.bitfieldKeyFlags(context))]
+        } else {
+            keys = ServerCommands.keysFromSpecs(entry.keySpecs, context, from: 2) ?? []
+        }
         guard !keys.isEmpty else { throw CommandError("Invalid arguments specified for command") }
         return keys
     }
 
-    /// One COMMAND entry: name, arity, flags, first key, last key, step, ACL categories, tips, key specs,
-    /// subcommands.
-    static func commandInfo(_ spec: CommandSpec, _ reply: inout RESPReplyWriter) {
+    /// Redis's getKeysUsingKeySpecs over the command at argument `base`: each spec's keys, in order, with its flags;
+    /// nil when a spec does not fit the arguments (its keyword is missing, its range runs past the end).
+    static func keysFromSpecs(
+        _ specs: [CommandInfoTable.KeySpec],
+        _ context: CommandContext,
+        from base: Int
+    ) -> [(index: Int, flags: [String])]? {
+        let count = context.arguments.count - base
+        var keys: [(index: Int, flags: [String])] = []
+        for keySpec in specs {
+            var first = 0
+            switch keySpec.begin {
+            case .index(let index):
+                first = index
+            case .keyword(let keyword, let startFrom):
+                let start = startFrom > 0 ? startFrom : count + startFrom
+                let end = startFrom > 0 ? count - 1 : 1
+                // As Redis's loop: from `start` towards `end`, `end` itself not looked at.
+                var index = start
+                while index != end && index >= 1 && index < count {
+                    if context.argument(base + index, is: keyword) {
+                        first = index + 1
+                        break
+                    }
+                    index += start <= end ? 1 : -1
+                }
+                if first == 0 { continue }
+            case .unknown:
+                return nil
+            }
+            let last: Int
+            let step: Int
+            switch keySpec.find {
+            case .range(let lastKey, let keyStep, let limit):
+                step = keyStep
+                if lastKey >= 0 {
+                    last = first + lastKey
+                } else if limit == 0 {
+                    last = count + lastKey
+                } else {
+                    last = first + ((count - first) / limit + lastKey)
+                }
+            case .keyNumber(let index, let firstKey, let keyStep):
+                step = keyStep
+                guard index < count - first,
+                    let number = RedisInteger.parse(context.arguments.bytes(base + first + index)), number >= 0,
+                    number <= Int64(count)
+                else { return nil }
+                first += firstKey
+                last = first + Int(number) - 1
+            case .unknown:
+                return nil
+            }
+            guard last < count, last >= first, first < count else { return nil }
+            for index in stride(from: first, through: last, by: step) {
+                keys.append((base + index, keySpec.flags))
+            }
+        }
+        return keys
+    }
+
+    /// SET's key flags (setGetKeys): read and written with GET, else overwritten.
+    static func setKeyFlags(_ context: CommandContext) -> [String] {
+        for index in 5..<max(context.arguments.count, 5) where context.argument(index, is: "GET") {
+            return ["RW", "access", "update"]
+        }
+        return ["OW", "update"]
+    }
+
+    /// BITFIELD's key flags (bitfieldGetKeys): read-only when every operation is a GET (or OVERFLOW); anything else,
+    /// a syntax error included, counts as a write.
+    static func bitfieldKeyFlags(_ context: CommandContext) -> [String] {
+        let count = context.arguments.count
+        var index = 4
+        while index < count {
+            let remaining = count - index - 1
+            if context.argument(index, is: "GET") && remaining >= 2 {
+                index += 3
+            } else if context.argument(index, is: "OVERFLOW") && remaining >= 1 {
+                index += 2
+            } else {
+                return ["RW", "access", "update"]
+            }
+        }
+        return ["RO", "access"]
+    }
+
+    /// One COMMAND entry, as Redis's addReplyCommandInfo writes it: name, arity, flags, first key, last key, step,
+    /// ACL categories, tips, key specs, subcommands (each an entry of its own; sets in RESP3). A command Redis 7.0
+    /// does not know (CLIENT SETINFO) gets Weft's own flags and no key specs.
+    static func commandInfo(_ spec: CommandSpec, subcommand: String? = nil, _ reply: inout RESPReplyWriter) {
+        let name = subcommand.map { "\(spec.name)|\($0)" } ?? spec.name
+        let entry = CommandInfoTable.byName[name]
         reply.arrayHeader(10)
-        reply.bulk(spec.name)
-        reply.integer(Int64(spec.arity))
+        reply.bulk(name)
+        let flags: [String]
+        if let subcommand {
+            reply.integer(Int64(spec.subcommands?[subcommand] ?? entry?.arity ?? 0))
+            flags = entry?.flags ?? []
+        } else {
+            reply.integer(Int64(spec.arity))
+            flags = entry?.flags ?? ServerCommands.ownFlags(spec)
+        }
+        reply.setHeader(flags.count)
+        for flag in flags { reply.simple(flag) }
+        let keys = subcommand == nil ? (spec.firstKey, spec.lastKey, spec.keyStep) : entry.map { $0.keys } ?? (0, 0, 0)
+        reply.integer(Int64(keys.0))
+        reply.integer(Int64(keys.1))
+        reply.integer(Int64(keys.2))
+        let categories = CommandCategories.byName[name] ?? []
+        reply.setHeader(categories.count)
+        for category in categories { reply.simple(category) }
+        let tips = entry?.tips ?? []
+        reply.setHeader(tips.count)
+        for tip in tips { reply.bulk(tip) }
+        let keySpecs = entry?.keySpecs ?? []
+        reply.setHeader(keySpecs.count)
+        for keySpec in keySpecs { ServerCommands.write(keySpec, &reply) }
+        // Subcommands: an array (in name order; Redis's is its hash table's), or an empty set when there are none.
+        let subcommands = subcommand == nil ? (spec.subcommands?.keys.sorted() ?? []) : []
+        if subcommands.isEmpty {
+            reply.setHeader(0)
+        } else {
+            reply.arrayHeader(subcommands.count)
+            for subcommand in subcommands { ServerCommands.commandInfo(spec, subcommand: subcommand, &reply) }
+        }
+    }
+
+    /// The flags of a command Redis's table does not have, from its spec.
+    static func ownFlags(_ spec: CommandSpec) -> [String] {
         var flags: [String] = []
         if spec.flags.contains(.write) { flags.append("write") }
         if spec.flags.contains(.readonly) { flags.append("readonly") }
-        if spec.flags.contains(.fast) { flags.append("fast") }
         if spec.flags.contains(.admin) { flags.append("admin") }
         if spec.flags.contains(.noQueue) { flags.append("no_multi") }
-        reply.arrayHeader(flags.count)
-        for flag in flags { reply.simple(flag) }
-        reply.integer(Int64(spec.firstKey))
-        reply.integer(Int64(spec.lastKey))
-        reply.integer(Int64(spec.keyStep))
-        let categories = CommandCategories.byName[spec.name] ?? []
-        reply.arrayHeader(categories.count)
-        for category in categories { reply.simple(category) }
-        for _ in 0..<3 { reply.arrayHeader(0) }
+        if spec.flags.contains(.fast) { flags.append("fast") }
+        return flags
+    }
+
+    /// A key spec as addReplyCommandKeySpecs writes it: a map of notes (when there are), flags, begin_search and
+    /// find_keys, each of the last two a type and a spec map.
+    static func write(_ keySpec: CommandInfoTable.KeySpec, _ reply: inout RESPReplyWriter) {
+        reply.mapHeader(keySpec.notes == nil ? 3 : 4)
+        if let notes = keySpec.notes {
+            reply.bulk("notes")
+            reply.bulk(notes)
+        }
+        reply.bulk("flags")
+        reply.setHeader(keySpec.flags.count)
+        for flag in keySpec.flags { reply.simple(flag) }
+        reply.bulk("begin_search")
+        reply.mapHeader(2)
+        reply.bulk("type")
+        switch keySpec.begin {
+        case .index(let index):
+            reply.bulk("index")
+            reply.bulk("spec")
+            reply.mapHeader(1)
+            reply.bulk("index")
+            reply.integer(Int64(index))
+        case .keyword(let keyword, let startFrom):
+            reply.bulk("keyword")
+            reply.bulk("spec")
+            reply.mapHeader(2)
+            reply.bulk("keyword")
+            reply.bulk(keyword)
+            reply.bulk("startfrom")
+            reply.integer(Int64(startFrom))
+        case .unknown:
+            reply.bulk("unknown")
+            reply.bulk("spec")
+            reply.mapHeader(0)
+        }
+        reply.bulk("find_keys")
+        reply.mapHeader(2)
+        reply.bulk("type")
+        switch keySpec.find {
+        case .range(let lastKey, let step, let limit):
+            reply.bulk("range")
+            reply.bulk("spec")
+            reply.mapHeader(3)
+            reply.bulk("lastkey")
+            reply.integer(Int64(lastKey))
+            reply.bulk("keystep")
+            reply.integer(Int64(step))
+            reply.bulk("limit")
+            reply.integer(Int64(limit))
+        case .keyNumber(let index, let firstKey, let step):
+            reply.bulk("keynum")
+            reply.bulk("spec")
+            reply.mapHeader(3)
+            reply.bulk("keynumidx")
+            reply.integer(Int64(index))
+            reply.bulk("firstkey")
+            reply.integer(Int64(firstKey))
+            reply.bulk("keystep")
+            reply.integer(Int64(step))
+        case .unknown:
+            reply.bulk("unknown")
+            reply.bulk("spec")
+            reply.mapHeader(0)
+        }
     }
 }

@@ -1,0 +1,49 @@
+import CommandDispatch
+import Testing
+
+/// `CommandInfoTable` comes from redis-server 7.0.15's COMMAND INFO; these checks keep it true of what Weft's own
+/// specs say and do, so that COMMAND INFO (and GETKEYS, which reads its key specs) cannot describe a command other
+/// than the one the dispatcher runs.
+@Suite("COMMAND INFO's table against Weft's command specs")
+struct CommandInfoTests {
+    @Test("every command and subcommand has an entry with the same arity and key positions")
+    func arityAndKeys() {
+        for spec in CommandTable.standard.allSpecs {
+            guard let entry = CommandInfoTable.byName[spec.name] else {
+                Issue.record("\(spec.name) has no COMMAND INFO entry")
+                continue
+            }
+            #expect(entry.arity == spec.arity, "\(spec.name)")
+            #expect(entry.keys == (spec.firstKey, spec.lastKey, spec.keyStep), "\(spec.name)")
+            for (name, arity) in spec.subcommands ?? [:] {
+                let full = "\(spec.name)|\(name)"
+                // CLIENT SETINFO is Redis 7.2's; 7.0's table has no entry for it.
+                guard let sub = CommandInfoTable.byName[full] else {
+                    #expect(full == "client|setinfo", "\(full) has no COMMAND INFO entry")
+                    continue
+                }
+                #expect(sub.arity == arity, "\(full)")
+            }
+        }
+    }
+
+    @Test("the table's write, readonly and fast flags are the specs' own")
+    func flags() {
+        for spec in CommandTable.standard.allSpecs where spec.subcommands == nil {
+            guard let entry = CommandInfoTable.byName[spec.name] else { continue }
+            #expect(entry.flags.contains("write") == spec.flags.contains(.write), "\(spec.name): write")
+            #expect(entry.flags.contains("readonly") == spec.flags.contains(.readonly), "\(spec.name): readonly")
+            #expect(entry.flags.contains("fast") == spec.flags.contains(.fast), "\(spec.name): fast")
+        }
+    }
+
+    @Test("a command with key positions has key specs that find them, and one without has none")
+    func keySpecs() {
+        for spec in CommandTable.standard.allSpecs where spec.subcommands == nil {
+            guard let entry = CommandInfoTable.byName[spec.name] else { continue }
+            #expect((spec.firstKey == 0) == entry.keySpecs.isEmpty, "\(spec.name)")
+            guard case .index(let first)? = entry.keySpecs.first?.begin else { continue }
+            #expect(first == spec.firstKey, "\(spec.name): the first key spec begins at the first key")
+        }
+    }
+}
