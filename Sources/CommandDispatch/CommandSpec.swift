@@ -100,6 +100,9 @@ package final class CommandSpec: @unchecked Sendable {
         package static let noQueue = Flags(rawValue: 1 << 5)
         /// Runs before the client has authenticated (AUTH, HELLO, QUIT, RESET): Redis's `no-auth`.
         package static let noAuth = Flags(rawValue: 1 << 6)
+        /// May make the data set grow: refused while used memory is past `maxmemory` (Redis's `denyoom`, taken from
+        /// `CommandInfoTable`).
+        package static let denyOOM = Flags(rawValue: 1 << 7)
     }
 
     package typealias Handler = @Sendable (CommandContext, inout RESPReplyWriter) throws(CommandError) -> Void
@@ -144,6 +147,8 @@ package final class CommandSpec: @unchecked Sendable {
     ) {
         self.name = name
         self.arity = arity
+        var flags = flags
+        if CommandInfoTable.byName[name]?.flags.contains("denyoom") == true { flags.insert(.denyOOM) }
         self.flags = flags
         self.firstKey = keys.first
         self.lastKey = keys.last

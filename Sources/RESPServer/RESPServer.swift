@@ -54,6 +54,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         /// The allocator malloc is, for INFO memory's `mem_allocator` ("jemalloc-5.3.0" in weft-server, which links
         /// it; "libc" where nothing replaces glibc's, as in the tests).
         package var memoryAllocator = "libc"
+        /// `maxmemory` in bytes (0: no limit). Past it, commands that may grow the data set are refused with OOM:
+        /// the `noeviction` policy, the only one Weft has.
+        package var maxMemory = 0
 
         package init() {}
     }
@@ -106,6 +109,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     let pauseEnd = Atomic<UInt64>(0)
     /// Serializes pause changes (each reads both atomics, then writes them).
     let pauseUpdate = Locked<Void>(())
+    /// `maxmemory` (0: none), read once per batch.
+    let maxMemory: Atomic<Int>
 
     /// The cores this process may run on: NIO's count (which honours a cgroup CPU quota or cpuset), but no more
     /// than the CPUs in the calling thread's affinity mask, which a process inherits from `taskset`, systemd's
@@ -140,6 +145,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         self.queryBufferLimit = Atomic(configuration.queryBufferLimit)
         self.hasPassword = Atomic(!configuration.requirePass.isEmpty)
         self.protectedMode = Atomic(configuration.protectedMode)
+        self.maxMemory = Atomic(configuration.maxMemory)
     }
 
     /// What SHUTDOWN calls (the executable exits there; tests just close the server).
@@ -401,6 +407,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             ("protected-mode", self.protectedMode.load(ordering: .relaxed) ? "yes" : "no"),
             ("slowlog-log-slower-than", String(self.statistics.slowLog.slowerThan)),
             ("slowlog-max-len", String(self.statistics.slowLog.maxLength)),
+            ("maxmemory", String(self.maxMemory.load(ordering: .relaxed))),
+            ("maxmemory-policy", "noeviction"),
         ] + (self.durability?.configurationValues() ?? [])
     }
 
@@ -504,6 +512,24 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         case "protected-mode":
             let on = try yesNo()
             return { self.protectedMode.store(on, ordering: .relaxed) }
+        case "maxmemory":
+            guard let bytes = OutputBufferLimits.memory(value) else {
+                throw RESPServer.configFailure(name, "argument must be a memory value")
+            }
+            return {
+                self.maxMemory.store(bytes, ordering: .relaxed)
+                let used = self.engine.usedMemory
+                if bytes > 0 && used > bytes {
+                    ServerLog.warn(
+                        "WARNING: the new maxmemory value set via CONFIG SET (\(bytes)) is smaller than the current "
+                            + "memory usage (\(used)). This will result in key eviction and/or the inability to "
+                            + "accept new write commands depending on the maxmemory-policy."
+                    )
+                }
+            }
+        case "maxmemory-policy":
+            if let problem = RESPServer.maxMemoryPolicyProblem(value) { throw RESPServer.configFailure(name, problem) }
+            return {}
         case "auto-aof-rewrite-percentage":
             let percentage = try number(0...Int64(Int32.max))
             return { _ = self.durability?.set("auto-aof-rewrite-percentage", percentage) }
@@ -531,11 +557,36 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         }
     }
 
-    /// False when no command can be refused now (no recovery running, no failed log write): `refusal` need not be
-    /// asked. Connections read it once per batch.
-    package var mayRefuse: Bool { self.durability?.mayRefuse ?? false }
+    /// False when no command can be refused now (no recovery running, no failed log write, used memory within
+    /// `maxmemory`): `refusal` need not be asked. Connections read it once per batch.
+    package var mayRefuse: Bool { (self.durability?.mayRefuse ?? false) || self.isOverMaxMemory }
+
+    /// Whether used memory is past `maxmemory` (one relaxed load when there is no limit).
+    var isOverMaxMemory: Bool {
+        let limit = self.maxMemory.load(ordering: .relaxed)
+        return limit > 0 && self.engine.usedMemory > limit
+    }
+
+    /// What is wrong with a `maxmemory-policy`, or nil for `noeviction`: Weft evicts no keys, so Redis's other
+    /// policies are refused by name rather than taken and not honoured.
+    package static func maxMemoryPolicyProblem(_ value: String) -> String? {
+        let policies = [
+            "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
+            "allkeys-random", "noeviction",
+        ]
+        let policy = value.lowercased()
+        guard policies.contains(policy) else {
+            return "argument(s) must be one of the following: " + policies.joined(separator: ", ")
+        }
+        return policy == "noeviction" ? nil : "Weft evicts no keys: only noeviction is supported"
+    }
 
     package func refusal(for spec: CommandSpec, session: ClientSession) -> String? {
+        // Redis's order: no OOM while loading (no evictions then), OOM before MISCONF.
+        let loading = self.durability?.loading ?? false
+        if !loading, self.isOverMaxMemory, self.refusesOnOutOfMemory(spec, session: session) {
+            return "OOM command not allowed when used memory > 'maxmemory'."
+        }
         guard let durability = self.durability, durability.mayRefuse else { return nil }
         var isWrite = spec.flags.contains(.write)
         if spec.name == "exec" {
@@ -543,6 +594,17 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             isWrite = session.queued.contains { table.spec(for: $0)?.flags.contains(.write) ?? false }
         }
         return durability.refusal(isWrite: isWrite, name: spec.name)
+    }
+
+    /// processCommand's `reject_cmd_on_oom`: a command that may grow the data set (an EXEC whose queue has one),
+    /// and inside MULTI anything but EXEC, DISCARD, QUIT and RESET (queuing takes memory too).
+    private func refusesOnOutOfMemory(_ spec: CommandSpec, session: ClientSession) -> Bool {
+        if spec.flags.contains(.denyOOM) { return true }
+        if spec.name == "exec" {
+            let table = CommandTable.standard
+            return session.queued.contains { table.spec(for: $0)?.flags.contains(.denyOOM) ?? false }
+        }
+        return session.inMulti && !["discard", "quit", "reset"].contains(spec.name)
     }
 
     package var requiresPassword: Bool { self.hasPassword.load(ordering: .relaxed) }

@@ -207,6 +207,14 @@ package final class TransactionEngine: @unchecked Sendable {
     /// Expired keys that reads have removed, over all workers (INFO's `expired_keys` adds the sweep's).
     package var expiredOnAccess: UInt64 { self.slots.sum().expiredOnAccess }
 
+    /// Bytes allocated for cells, values and index tables (INFO's used_memory), summed over the workers: exact but
+    /// for what each worker has not yet published (at most 64 of its commands' worth).
+    package var usedMemory: Int {
+        var total = self.baseMemory.load(ordering: .relaxed)
+        for i in 0..<self.slots.count { total += self.slots[i].pointee.memory.load(ordering: .relaxed) }
+        return total
+    }
+
     /// Engine-wide counters, summed over the workers' slots (key counts come from `Worker.statistics()`).
     func slotStatistics() -> EngineStatistics {
         var stats = self.slots.sum()

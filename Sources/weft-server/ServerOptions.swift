@@ -148,6 +148,16 @@ struct ServerOptions {
                 throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
             }
             self.durability.rewriteMinSize = Int64(bytes)
+        case "maxmemory":
+            guard values.count == 1, let bytes = OutputBufferLimits.memory(values[0]) else {
+                throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
+            }
+            self.server.maxMemory = bytes
+        case "maxmemory-policy":
+            guard values.count == 1 else { throw Failure(message: "\(origin): 'maxmemory-policy' takes one policy") }
+            if let problem = RESPServer.maxMemoryPolicyProblem(values[0]) {
+                throw Failure(message: "\(origin): \(problem)")
+            }
         case "aof-backlog-limit":
             guard values.count == 1, let bytes = OutputBufferLimits.memory(values[0]), bytes > 0 else {
                 throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")

@@ -399,6 +399,7 @@ def raw_pair(request, redis_reference, server):
         assert conn.command("CONFIG", "SET", "timeout", "0") == ("+", b"OK")
         assert conn.command("CONFIG", "SET", "maxclients", "10000") == ("+", b"OK")
         assert conn.command("CONFIG", "SET", "proto-max-bulk-len", "536870912") == ("+", b"OK")
+        assert conn.command("CONFIG", "SET", "maxmemory", "0") == ("+", b"OK")
         conn.close()
 
 
@@ -633,6 +634,11 @@ SERVER_CASES = {
                           "CONFIG SET timeout 5 maxclients abc", "CONFIG GET timeout", "CONFIG SET timeout 0",
                           "CONFIG GET timeout"],
     "config-set-loglevel": ["CONFIG SET loglevel foo"],
+    "config-maxmemory": ["CONFIG GET maxmemory", "CONFIG GET maxmemory-policy", "CONFIG SET maxmemory 10x",
+                         "CONFIG SET maxmemory -1", "CONFIG SET maxmemory 1.5mb", "CONFIG SET maxmemory-policy bogus",
+                         "CONFIG SET maxmemory-policy NOEVICTION", "CONFIG GET maxmemory-policy",
+                         "CONFIG SET maxmemory 1gb", "CONFIG GET maxmemory", "SET k v", "CONFIG SET maxmemory 0",
+                         "CONFIG GET maxmemory"],
     "config-get-directives-weft-lacks": ["CONFIG GET *max-len* slowlog*", "CONFIG GET maxclients max*"],
     "config-get-patterns": ["CONFIG GET timeout time*", "CONFIG GET time* timeout", "CONFIG GET timeout timeout",
                             "CONFIG GET TIMEOUT Timeout", "CONFIG GET databases data*", "CONFIG GET nosuch nosuch2",
@@ -865,7 +871,9 @@ KNOWN_DIFFERENCES = {
         "INFO has Weft's own Transactions section (the issue asks for it) and no Latencystats section."
     ),
     "server/config-set-loglevel": "loglevel also takes `nothing`, as in Redis 7.2, so the error lists it.",
-    "server/config-get-directives-weft-lacks": "Weft has no maxmemory or ACL directives.",
+    "server/config-get-directives-weft-lacks": (
+        "Weft has maxmemory and maxmemory-policy, not Redis's other maxmemory-* directives, nor ACL directives."
+    ),
     "keys/object-idletime": "Weft keeps no access times, so OBJECT IDLETIME is not served.",
     "transactions/watch-swapdb-missing": SWAP_WATCH,
 }
