@@ -434,6 +434,54 @@ extension CommandDocs {
             history: [("7.0.0", "Added support for taking multiple section arguments.")],
             arguments: [.string("section", [.optional, .multiple])]
         ),
+        "memory": CommandDoc(
+            "A container for memory diagnostics commands",
+            since: "4.0.0",
+            group: "server",
+            complexity: "Depends on subcommand.",
+            subcommands: [
+                "memory|doctor": CommandDoc(
+                    "Outputs memory problems report",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "O(1)"
+                ),
+                "memory|help": CommandDoc(
+                    "Show helpful text about the different subcommands",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "O(1)"
+                ),
+                "memory|malloc-stats": CommandDoc(
+                    "Show allocator internal stats",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "Depends on how much memory is allocated, could be slow"
+                ),
+                "memory|purge": CommandDoc(
+                    "Ask the allocator to release memory",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "Depends on how much memory is allocated, could be slow"
+                ),
+                "memory|stats": CommandDoc(
+                    "Show memory usage details",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "O(1)"
+                ),
+                "memory|usage": CommandDoc(
+                    "Estimate the memory usage of a key",
+                    since: "4.0.0",
+                    group: "server",
+                    complexity: "O(N) where N is the number of samples.",
+                    arguments: [
+                        .key("key", spec: 0),
+                        .integer("count", token: "SAMPLES", .optional),
+                    ]
+                ),
+            ]
+        ),
         "role": CommandDoc(
             "Return the role of the instance in the context of replication",
             since: "2.8.12",

@@ -628,6 +628,28 @@ package enum CommandInfoTable {
                 )
             ]
         ),
+        "memory": Entry(
+            arity: -2,
+            flags: [],
+            keys: (0, 0, 0)
+        ),
+        "memory|help": Entry(
+            arity: 2,
+            flags: ["loading", "stale"],
+            keys: (0, 0, 0)
+        ),
+        "memory|usage": Entry(
+            arity: -3,
+            flags: ["readonly"],
+            keys: (2, 2, 1),
+            keySpecs: [
+                KeySpec(
+                    flags: ["RO"],
+                    begin: .index(2),
+                    find: .range(lastKey: 0, step: 1, limit: 0)
+                )
+            ]
+        ),
         "mget": Entry(
             arity: -2,
             flags: ["readonly", "fast"],

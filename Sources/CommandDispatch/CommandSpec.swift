@@ -135,6 +135,7 @@ package final class CommandSpec: @unchecked Sendable {
         ],
         "command": ["count": 2, "docs": -2, "getkeys": -4, "getkeysandflags": -4, "help": 2, "info": -2, "list": -2],
         "slowlog": ["get": -2, "len": 2, "reset": 2, "help": 2],
+        "memory": ["usage": -3, "help": 2],
         "latency": ["latest": 2, "history": 3, "reset": -2, "graph": 3, "histogram": -2, "doctor": 2, "help": 2],
     ]
 

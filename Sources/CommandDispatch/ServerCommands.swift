@@ -16,6 +16,9 @@ enum ServerCommands {
         },
         // Weft has no replication: it is always a master with no replicas, at offset 0 (as a Redis master that
         // never had one).
+        CommandSpec("memory", arity: -2, flags: []) { context, reply throws(CommandError) in
+            try ServerCommands.memory(context, &reply)
+        },
         CommandSpec("role", arity: 1, flags: [.fast]) { _, reply in
             reply.arrayHeader(3)
             reply.bulk("master")
@@ -118,6 +121,35 @@ enum ServerCommands {
         } else {
             let sub = context.string(1)
             throw CommandError("unknown subcommand or wrong number of arguments for '\(sub)'. Try COMMAND HELP.")
+        }
+    }
+
+    /// MEMORY USAGE key [SAMPLES count] and MEMORY HELP. USAGE counts what the key takes in Weft's heap: its cell
+    /// (header and key bytes) and its value's allocation; SAMPLES is checked as Redis checks it and has nothing to
+    /// sample (Weft has strings only). MEMORY DOCTOR, STATS, MALLOC-STATS and PURGE are not served.
+    static func memory(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
+        if context.argument(1, is: "USAGE") {
+            var index = 3
+            while index < context.arguments.count {
+                guard context.argument(index, is: "SAMPLES"), index + 1 < context.arguments.count else { throw .syntax }
+                guard try context.integer(index + 1) >= 0 else { throw .syntax }
+                index += 2
+            }
+            let keyCount = context.arguments.bytes(2).count
+            let usage = context.read(2) { entry in
+                entry.map { Cell.allocationSize(keyCount: keyCount) + $0.value.allocatedBytes }
+            }
+            if let usage { reply.integer(Int64(usage)) } else { reply.null() }
+        } else {
+            ObservabilityCommands.help(
+                "MEMORY",
+                [
+                    "USAGE <key> [SAMPLES <count>]",
+                    "    Return memory in bytes used by <key> and its value. Nested values are",
+                    "    sampled up to <count> times (default: 5, 0 means sample all).",
+                ],
+                &reply
+            )
         }
     }
 

@@ -515,6 +515,7 @@ SERVER_CASES = {
                                 "COMMAND GETKEYSANDFLAGS expire k 10", "COMMAND GETKEYSANDFLAGS incrbyfloat k 1",
                                 "COMMAND GETKEYS bitop and d a", "COMMAND GETKEYS lcs a b",
                                 "COMMAND GETKEYS bitfield k set u8 0 1", "COMMAND GETKEYS client list"],
+    # Every command Weft serves but CLIENT (its SETINFO is 7.2's) and MEMORY (USAGE and HELP only).
     "command-info-every-command": [["COMMAND", "INFO", name] for name in
                                    ['append',
                                     'auth',
@@ -592,6 +593,10 @@ SERVER_CASES = {
                                     'unlink',
                                     'unwatch',
                                     'watch']],
+    "memory-usage": ["SET k v", "MEMORY USAGE missing", "MEMORY USAGE k samples", "MEMORY USAGE k SAMPLES -1",
+                     "MEMORY USAGE k SAMPLES x", "MEMORY USAGE k foo 1", "MEMORY USAGE", "MEMORY USAGE k a b c",
+                     "MEMORY USAGE missing SAMPLES 0", "MEMORY FOO", "MEMORY", "MULTI", "MEMORY USAGE missing",
+                     "EXEC"],
     "latency-doctor": ["LATENCY DOCTOR", "LATENCY DOCTOR x", "LATENCY HELP", "latency doctor"],
     "command-info-containers": ["COMMAND INFO config", "COMMAND INFO command", "COMMAND INFO object",
                                 "COMMAND INFO slowlog", "COMMAND INFO latency", "COMMAND INFO client|list",

@@ -101,6 +101,15 @@ def test_lcs(r):
         r.lcs("key1", "key2", len=True, idx=True)
 
 
+def test_memory_usage(r):
+    r.set("small", "v")
+    r.set("large", "x" * 100_000)
+    small, large = r.memory_usage("small"), r.memory_usage("large")
+    assert 0 < small < 200 and 100_000 <= large < 110_000
+    assert r.memory_usage("small", samples=0) == small
+    assert r.memory_usage("missing") is None
+
+
 def test_binary_values(server):
     client = redis.Redis(port=server)
     value = bytes(range(256)) * 4
