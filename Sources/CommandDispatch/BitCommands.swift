@@ -76,6 +76,8 @@ enum BitCommands {
         let old = context.write(1) { tx, key -> Bool in
             let current = tx.get(key)?.value.bytes ?? BitCommands.empty
             let old = BitCommands.bit(current, at: offset)
+            // As Redis 7.0: a bit already so, in a string long enough, is no change (no write, WATCH holds).
+            if offset >> 3 < UInt64(current.count) && old == (value == 1) { return old }
             BitCommands.rewrite(tx, key, current, reaching: offset) { bytes in
                 let mask: UInt8 = 0x80 >> UInt8(offset & 7)
                 let byte = Int(offset >> 3)
@@ -376,17 +378,23 @@ enum BitCommands {
             reply.buffer.moveWriterIndex(to: mark)
             reply.arrayHeader(operations.count)
             let current = tx.get(key)?.value.bytes ?? BitCommands.empty
-            BitCommands.rewrite(tx, key, current, reaching: highest) { out in
+            // The operations run on a copy, grown to the furthest bit written; it is installed only if it differs,
+            // so a write of the value already there is no change (no write, WATCH holds), as in Redis 7.0. (Redis
+            // grows the string even when OVERFLOW FAIL then writes nothing, without signalling it; Weft installs
+            // the longer string, which a WATCH sees.)
+            var scratch = [UInt8](current)
+            let needed = Int(highest >> 3) + 1
+            if scratch.count < needed { scratch.append(contentsOf: repeatElement(0, count: needed - scratch.count)) }
+            scratch.withUnsafeMutableBytes { out in
                 let bytes = UnsafeRawBufferPointer(out)
                 for operation in operations {
+                    let raw = BitCommands.unsignedField(bytes, operation.offset, operation.bits)
                     switch operation.kind {
                     case .get:
-                        let raw = BitCommands.unsignedField(bytes, operation.offset, operation.bits)
                         reply.integer(
                             operation.signed ? BitCommands.signExtended(raw, bits: operation.bits) : Int64(raw)
                         )
                     case .set, .incrementBy:
-                        let raw = BitCommands.unsignedField(bytes, operation.offset, operation.bits)
                         guard let (stored, answer) = BitCommands.apply(operation, to: raw) else {
                             reply.null()
                             continue
@@ -395,6 +403,9 @@ enum BitCommands {
                         reply.integer(answer)
                     }
                 }
+            }
+            if scratch.count != current.count || !scratch.elementsEqual(current) {
+                scratch.withUnsafeBytes { tx.setString(key, $0, expiry: .keep, encoding: .raw) }
             }
         }
     }

@@ -2,12 +2,18 @@ import NIOCore
 import RESPCodec
 import TransactionEngine
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// GET, SET, SETNX, SETEX, PSETEX, GETSET, GETEX, GETDEL, MGET, MSET, MSETNX, INCR, DECR, INCRBY, DECRBY,
 /// INCRBYFLOAT, APPEND, STRLEN, GETRANGE, SUBSTR, SETRANGE, LCS (redis `src/t_string.c`).
 ///
 /// A handler validates everything that can fail before it writes any reply. Writes go through
 /// `CommandContext.write` (one key) or `transact` (several), so each command also runs inside EXEC.
-enum StringCommands {
+package enum StringCommands {
     static let all: [CommandSpec] = [
         CommandSpec("get", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
             context.read(1) { entry in
@@ -483,23 +489,24 @@ enum StringCommands {
         if wantsIndices && wantsLength {
             throw CommandError("If you want both the length and indexes, please just use IDX.")
         }
-        // Both strings from one snapshot (EXEC's transaction inside MULTI).
-        let (a, b) = context.transact(1...2) { tx, keys in
-            (
-                [UInt8](tx.get(keys[0])?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)),
-                [UInt8](tx.get(keys[1])?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
-            )
+        // Both strings from one snapshot (EXEC's transaction inside MULTI), copied once their table is known to fit.
+        let limit = context.stringLimit
+        let snapshot: Result<([UInt8], [UInt8]), CommandError> = context.transact(1...2) { tx, keys in
+            let a = tx.get(keys[0])?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            let b = tx.get(keys[1])?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            if let problem = StringCommands.lcsTableProblem(a.count, b.count, limit: Int(limit)) {
+                return .failure(problem)
+            }
+            return .success(([UInt8](a), [UInt8](b)))
         }
-        if a.count >= Int(UInt32.max) - 1 || b.count >= Int(UInt32.max) - 1 {
-            throw CommandError("String too long for LCS")
-        }
+        let (a, b) = try snapshot.get()
         let width = b.count + 1
-        let (cells, overflow) = (a.count + 1).multipliedReportingOverflow(by: width)
-        guard !overflow, Int64(cells) * 4 <= context.stringLimit else {
-            throw CommandError("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
-        }
-        // table[i * width + j]: the LCS length of a[..<i] and b[..<j].
-        var table = [UInt32](repeating: 0, count: cells)
+        let cells = (a.count + 1) * width
+        // table[i * width + j]: the LCS length of a[..<i] and b[..<j]. Allocated as Redis's ztrymalloc: a failure is
+        // an error, not the end of the process.
+        guard let memory = calloc(cells, MemoryLayout<UInt32>.stride) else { throw StringCommands.lcsAllocationFailed }
+        defer { free(memory) }
+        let table = memory.assumingMemoryBound(to: UInt32.self)
         for i in stride(from: 1, through: a.count, by: 1) {
             for j in stride(from: 1, through: b.count, by: 1) {
                 table[i * width + j] =
@@ -566,6 +573,22 @@ enum StringCommands {
         reply.bulk("len")
         reply.integer(Int64(length))
     }
+
+    /// Why LCS refuses strings of `a` and `b` bytes before it allocates its table, or nil: Redis's checks, in its
+    /// order (a string too long for its 32-bit indices, a table whose byte count overflows 64 bits, a table larger
+    /// than `proto-max-bulk-len`).
+    package static func lcsTableProblem(_ a: Int, _ b: Int, limit: Int) -> CommandError? {
+        if a >= Int(UInt32.max) - 1 || b >= Int(UInt32.max) - 1 { return CommandError("String too long for LCS") }
+        // Both under 2^32, so the cell count fits 64 bits; its byte count may not.
+        let (bytes, overflow) = (UInt64(a + 1) * UInt64(b + 1)).multipliedReportingOverflow(by: 4)
+        if overflow { return StringCommands.lcsAllocationFailed }
+        if bytes > UInt64(limit) {
+            return CommandError("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+        }
+        return nil
+    }
+
+    static let lcsAllocationFailed = CommandError("Insufficient memory, failed allocating transient memory for LCS")
 
     /// Without a server (tests): Redis's default `proto-max-bulk-len`, 512 MB.
     static let defaultStringLimit = 512 * 1024 * 1024

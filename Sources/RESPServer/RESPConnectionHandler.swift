@@ -99,8 +99,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        // CLIENT PAUSE holds this client: the bytes wait in `pending` until the pause ends.
-        if !self.postponed.isEmpty { return }
+        // CLIENT PAUSE holds this client, or its own CLIENT PAUSE waits for every loop: the bytes wait in `pending`.
+        if !self.postponed.isEmpty || self.awaitedLoopPasses > 0 { return }
         self.process(context: context)
     }
 
@@ -127,7 +127,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         buffer.clear()
         var reply = RESPReplyWriter(buffer: buffer, protocolVersion: self.session.protocolVersion)
         var failure: RESPProtocolError? = nil
-        if !self.postponed.isEmpty {
+        if !self.postponed.isEmpty && self.awaitedLoopPasses == 0 {
             self.runPostponed(&reply, statistics: statistics, context: context)
             if self.postponed.isEmpty {
                 failure = self.postponedFailure
@@ -135,7 +135,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             }
         }
         var pausedNow = false
-        while !self.closing && self.postponed.isEmpty && failure == nil && self.pending != nil {
+        var passNow = false
+        while !self.closing && self.postponed.isEmpty && failure == nil && self.pending != nil
+            && self.awaitedLoopPasses == 0 && !self.session.waitsForEveryLoop
+        {
             // Decode a batch of whole requests, start loading their keys, then run them in order: the keys' cache
             // misses overlap instead of coming one per command. A request readable whole is located in `pending`
             // without copying or slicing; the others (in pieces, inline) go through the decoder's slices.
@@ -202,6 +205,17 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                             pausedNow = true
                             break
                         }
+                        if self.session.waitsForEveryLoop {
+                            // CLIENT PAUSE ran: the batch's later commands wait, copied, until every loop has passed
+                            // (`everyLoopPassed`), so that none runs beside a command another loop began before it.
+                            for later in (index + 1)..<count {
+                                self.withBatchEntry(later, arguments) { arguments, _ in
+                                    self.postponed.append(QueuedCommand(arguments))
+                                }
+                            }
+                            passNow = true
+                            break
+                        }
                     }
                 }
             }
@@ -219,6 +233,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 self.postponedFailure = failure
                 failure = nil
                 self.park(context)
+                break
+            }
+            if passNow {
+                self.postponedFailure = failure
+                failure = nil
                 break
             }
             if failure != nil || count < RESPConnectionHandler.batchLimit { break }
@@ -342,6 +361,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 break
             }
             self.postponed.removeFirst()
+            // A CLIENT PAUSE among them: the rest wait for every loop's pass.
+            if self.session.waitsForEveryLoop { break }
         }
         statistics.endBatch()
         if self.closing { self.postponed.removeAll() }
@@ -400,16 +421,23 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
 
     /// Every event loop has passed since a CLIENT PAUSE of this connection (`RESPServer.afterEveryLoop`): the
-    /// held replies go once the log, too, lets them. Runs on the loop.
+    /// held replies go once the log, too, lets them, and the commands that came after the PAUSE run. Runs on the
+    /// loop.
     private func everyLoopPassed(_ context: ChannelHandlerContext) {
         self.awaitedLoopPasses -= 1
-        guard self.awaitedLoopPasses == 0, self.held != nil, !self.waitsForLog else { return }
-        if self.state.mustWait(forEpoch: self.heldEpoch) {
-            self.waitsForLog = true
-            self.state.wait(self, epoch: self.heldEpoch)
-        } else {
-            self.sendHeld()
+        guard self.awaitedLoopPasses == 0 else { return }
+        if self.held != nil && !self.waitsForLog {
+            if self.state.mustWait(forEpoch: self.heldEpoch) {
+                self.waitsForLog = true
+                self.state.wait(self, epoch: self.heldEpoch)
+            } else {
+                self.sendHeld()
+            }
         }
+        guard !self.parked, !self.closing, context.channel.isActive, !self.postponed.isEmpty || self.pending != nil
+        else { return }
+        self.process(context: context)
+        self.state.flushLater(context)
     }
 
     /// Writes and flushes the held replies (then closes, after QUIT or a protocol error).

@@ -9,8 +9,10 @@ import Synchronization
 /// commands, wrong arities, NOAUTH, MISCONF and LOADING are answered at once.
 ///
 /// Redis runs one command at a time, so once CLIENT PAUSE has answered nothing it holds can commit. Weft's other
-/// event loops may each be running a command as the pause begins: the OK waits (`afterEveryLoop`) until every loop
-/// has finished its turn, and with it such a command; each command after that sees the pause.
+/// event loops may each be running a command as the pause begins: the OK, and every later command of that connection
+/// (even one pipelined behind the PAUSE), waits (`afterEveryLoop`) until every loop has finished its turn, and with
+/// it such a command; each command after that sees the pause. Not as in Redis: a command queued after CLIENT PAUSE in
+/// the same MULTI runs inside that EXEC, before the other loops have passed.
 ///
 /// The state is two atomics, so that the check before each command is one relaxed load while there is no pause.
 /// Each loop keeps its held connections (`LoopState.park`); a task at the pause's end, and CLIENT UNPAUSE, let them

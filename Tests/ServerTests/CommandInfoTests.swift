@@ -47,3 +47,27 @@ struct CommandInfoTests {
         }
     }
 }
+
+/// LCS's checks before it allocates its table, at sizes no test could allocate: Redis's errors, in Redis's order, and
+/// no arithmetic trap (a table of 2^61 cells or more once overflowed a 64-bit byte count and killed the server).
+@Suite("LCS's table limits")
+struct LCSLimitTests {
+    @Test("too long, overflowing, over the limit, and fitting")
+    func limits() {
+        let tooLong = Int(UInt32.max) - 1
+        #expect(StringCommands.lcsTableProblem(tooLong, 1, limit: 1 << 29)?.message == "String too long for LCS")
+        #expect(StringCommands.lcsTableProblem(1, tooLong, limit: 1 << 29)?.message == "String too long for LCS")
+        #expect(
+            StringCommands.lcsTableProblem(tooLong - 1, tooLong - 1, limit: Int.max)?.message
+                == "Insufficient memory, failed allocating transient memory for LCS"
+        )
+        #expect(
+            StringCommands.lcsTableProblem(1_518_500_299, 1_518_500_299, limit: 2_000_000_000)?.message
+                == "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+        )
+        // (1000 + 1) * (249 + 1) * 4 bytes: exactly 1,001,000.
+        #expect(StringCommands.lcsTableProblem(1000, 249, limit: 1_001_000) == nil)
+        #expect(StringCommands.lcsTableProblem(1000, 250, limit: 1_001_000) != nil)
+        #expect(StringCommands.lcsTableProblem(0, 0, limit: 4) == nil)
+    }
+}

@@ -217,24 +217,39 @@ def test_held_clients_are_shown_blocked_and_never_closed_for_idleness(paused_ser
 
 
 
-def get_marker(sock):
-    """GET marker on `sock`: its raw reply, nil or `done`."""
-    sock.sendall(b"GET marker\r\n")
+def get_marker(sock, send=True, after=b""):
+    """GET marker on `sock` (already sent unless `send`, after a reply `after`): its raw reply, nil or `done`."""
+    if send:
+        sock.sendall(b"GET marker\r\n")
     data = b""
-    while data not in (b"$-1\r\n", b"$4\r\ndone\r\n"):
+    while data not in (after + b"$-1\r\n", after + b"$4\r\ndone\r\n"):
         chunk = sock.recv(65536)
-        assert chunk and len(data) < 16, f"unexpected reply {data + chunk!r}"
+        assert chunk and len(data) < 32, f"unexpected reply {data + chunk!r}"
         data += chunk
-    return data
+    return data[len(after):]
 
 
-def test_pause_ok_waits_for_a_command_another_loop_is_running(paused_server):
-    """Redis runs one command at a time, so after CLIENT PAUSE WRITE's OK no write commits. Weft's other event loop
-    may be in the middle of one as the pause begins: the OK must wait for it. Here a slow EXEC (KEYS over many keys,
-    then a write) runs on one loop while CLIENT PAUSE is sent on the other (the test server has two, and
-    consecutive connections alternate between them). Whichever way the race goes, the marker's value seen after the
-    OK must not change while the pause lasts: either the EXEC committed before the OK, or the pause holds it (its
-    reply does not come)."""
+def connection_on_another_loop(port, busy):
+    """A new connection that answers PING while `busy`'s command still runs: one on another event loop."""
+    for _ in range(6):
+        sock = raw(port)
+        sock.sendall(b"PING\r\n")
+        if select.select([sock], [], [], 0.3)[0] and not select.select([busy], [], [], 0)[0]:
+            assert read_until(sock, b"\r\n") == b"+PONG\r\n"
+            return sock
+        sock.close()
+    pytest.fail("no connection landed on another loop while the slow command ran")
+
+
+@pytest.mark.parametrize("pipelined", [False, True], ids=["get-after-ok", "get-pipelined-after-pause"])
+def test_pause_ok_waits_for_a_command_another_loop_is_running(paused_server, pipelined):
+    """Redis runs one command at a time, so after CLIENT PAUSE WRITE's OK no write commits, and nothing read after
+    the PAUSE can change while the pause lasts. Weft's other event loop may be in the middle of a write as the pause
+    begins: the OK, and every command after the PAUSE (even one pipelined behind it), must wait for it. Here a slow
+    EXEC (KEYS over many keys, then a write) runs on one loop while CLIENT PAUSE is sent on the other (the test
+    server has two; the connection is chosen by its answering PING meanwhile). Whichever way the race goes, the
+    marker's value read after the PAUSE must not change while the pause lasts: either the EXEC committed before, or
+    the pause holds it (its reply does not come)."""
     port = paused_server.port
     with paused_server.client(decode_responses=True) as setup:
         pipe = setup.pipeline(transaction=False)
@@ -242,19 +257,22 @@ def test_pause_ok_waits_for_a_command_another_loop_is_running(paused_server):
             pipe.mset({f"filler:{n}": "x" for n in range(start, start + 10_000)})
         pipe.execute()
     slow = raw(port)
-    admin = raw(port)  # the connection after `slow`'s: the other loop
     slow.sendall(b"MULTI\r\nKEYS filler:*\r\nSET marker done\r\n")
     read_until(slow, b"+QUEUED\r\n+QUEUED\r\n")
     slow.sendall(b"EXEC\r\n")
-    time.sleep(0.02)
-    admin.sendall(b"CLIENT PAUSE 60000 WRITE\r\n")
-    assert read_until(admin, b"\r\n") == b"+OK\r\n"
-    seen = get_marker(admin)
+    admin = connection_on_another_loop(port, slow)
+    if pipelined:
+        admin.sendall(b"CLIENT PAUSE 60000 WRITE\r\nGET marker\r\n")
+        seen = get_marker(admin, send=False, after=b"+OK\r\n")
+    else:
+        admin.sendall(b"CLIENT PAUSE 60000 WRITE\r\n")
+        assert read_until(admin, b"\r\n") == b"+OK\r\n"
+        seen = get_marker(admin)
     # The EXEC's reply comes once it has committed, unless the pause holds it.
     committed = bool(select.select([slow], [], [], 10)[0])
-    assert get_marker(admin) == seen, "a write committed after CLIENT PAUSE's OK"
+    assert get_marker(admin) == seen, "a write committed after CLIENT PAUSE"
     if committed:
-        assert seen == b"$4\r\ndone\r\n", "the EXEC committed after CLIENT PAUSE's OK"
+        assert seen == b"$4\r\ndone\r\n", "the EXEC committed after CLIENT PAUSE"
     admin.sendall(b"CLIENT UNPAUSE\r\n")
     assert read_until(admin, b"\r\n") == b"+OK\r\n"
     slow.settimeout(30)
