@@ -48,8 +48,13 @@ extension ServerCommands {
         )
         if wanted("keyspace") {
             var keyspace: [(String, String)] = []
-            for (index, keys) in stats.keysPerDatabase.enumerated() where keys > 0 {
-                let expires = context.worker.expiresCount(database: index)
+            // Inside EXEC, the transaction's own earlier writes count too (as DBSIZE's do).
+            for (index, committed) in stats.keysPerDatabase.enumerated() {
+                let keys = committed + (context.transaction?.pendingKeyCountChange(database: index) ?? 0)
+                guard keys > 0 else { continue }
+                let expires =
+                    context.worker.expiresCount(database: index)
+                    + (context.transaction?.pendingExpiresCountChange(database: index) ?? 0)
                 keyspace.append(("db\(index)", "keys=\(keys),expires=\(expires),avg_ttl=0"))
             }
             sections["keyspace"] = ("Keyspace", keyspace)

@@ -121,6 +121,20 @@ package struct Transaction {
         }
     }
 
+    /// How many keys with an expiry this transaction's buffered writes add to (or remove from) database `index`:
+    /// what INFO keyspace's `expires` inside EXEC adds to the committed count.
+    /// - Complexity: O(w) in the write set.
+    package func pendingExpiresCountChange(database index: Int) -> Int {
+        self.withWorker { worker in
+            var change = 0
+            for entry in worker.writeSet where entry.written && entry.databaseIndex == index {
+                if entry.baseValue != 0 && entry.baseExpiresAt != 0 { change -= 1 }
+                if entry.value != 0 && entry.expiresAt != 0 { change += 1 }
+            }
+            return change
+        }
+    }
+
     /// Deletes the key. Returns true if it had a live value.
     @discardableResult
     package func delete(_ key: KeyBytes) -> Bool {
