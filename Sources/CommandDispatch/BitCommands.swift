@@ -378,10 +378,12 @@ enum BitCommands {
             reply.buffer.moveWriterIndex(to: mark)
             reply.arrayHeader(operations.count)
             let current = tx.get(key)?.value.bytes ?? BitCommands.empty
-            // The operations run on a copy, grown to the furthest bit written; it is installed only if it differs,
-            // so a write of the value already there is no change (no write, WATCH holds), as in Redis 7.0. (Redis
-            // grows the string even when OVERFLOW FAIL then writes nothing, without signalling it; Weft installs
-            // the longer string, which a WATCH sees.)
+            // The operations run on a copy, grown to the furthest bit written; it is installed only if an operation
+            // changed a field (even one a later operation changes back, as Redis counts them) or the string grew, so
+            // a write of the value already there is no change (no write, WATCH holds), as in Redis 7.0. (Redis grows
+            // the string even when OVERFLOW FAIL then writes nothing, without signalling it; Weft installs the
+            // longer string, which a WATCH sees.)
+            var changed = false
             var scratch = [UInt8](current)
             let needed = Int(highest >> 3) + 1
             if scratch.count < needed { scratch.append(contentsOf: repeatElement(0, count: needed - scratch.count)) }
@@ -399,12 +401,14 @@ enum BitCommands {
                             reply.null()
                             continue
                         }
+                        let mask: UInt64 = operation.bits == 64 ? .max : (1 << UInt64(operation.bits)) - 1
+                        if stored & mask != raw { changed = true }
                         BitCommands.setUnsignedField(out, operation.offset, operation.bits, stored)
                         reply.integer(answer)
                     }
                 }
             }
-            if scratch.count != current.count || !scratch.elementsEqual(current) {
+            if changed || scratch.count != current.count {
                 scratch.withUnsafeBytes { tx.setString(key, $0, expiry: .keep, encoding: .raw) }
             }
         }

@@ -81,9 +81,13 @@ extension RESPServer {
             self.engine.keepsExpiredValues.store(false, ordering: .relaxed)
         }
         for state in self.loopStates {
-            state.loop.execute {
+            state.loop.execute { [self] in
                 state.cancelPauseLook()
                 state.resumePaused()
+                // A CLIENT PAUSE that came after this UNPAUSE may have queued its look at its end on this loop before
+                // this task ran, and the cancel above dropped it: look again, or the connections it holds (parked
+                // again just now) would wait for the next PAUSE or UNPAUSE.
+                if self.pauseInForce { state.lookAtPause(end: self.pauseEnd.load(ordering: .acquiring), server: self) }
             }
         }
     }

@@ -582,9 +582,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     }
 
     package func refusal(for spec: CommandSpec, session: ClientSession) -> String? {
-        // Redis's order: no OOM while loading (no evictions then), OOM before MISCONF.
+        // Redis's order: no OOM while loading or while clients are paused (isSafeToPerformEvictions: no evictions
+        // then), OOM before MISCONF.
         let loading = self.durability?.loading ?? false
-        if !loading, self.isOverMaxMemory, self.refusesOnOutOfMemory(spec, session: session) {
+        if !loading, !self.isPaused, self.isOverMaxMemory, self.refusesOnOutOfMemory(spec, session: session) {
             return "OOM command not allowed when used memory > 'maxmemory'."
         }
         guard let durability = self.durability, durability.mayRefuse else { return nil }

@@ -298,3 +298,40 @@ def test_pause_reply_waits_for_the_log_too_under_appendfsync_always(servers):  #
     s.start()
     with s.client(decode_responses=True) as c:
         assert c.get("a") == "2" and c.get("n") == "2"
+
+
+def test_pause_and_unpause_racing_leave_no_client_held(paused_server):
+    """Short pauses and UNPAUSEs from several connections at once, beside INCRs: once the last pause has run out,
+    every held command runs. (An UNPAUSE's cancel once dropped the look at the end of a PAUSE that came just after
+    it, leaving clients held until the next PAUSE or UNPAUSE.)"""
+    import random
+    import threading
+
+    port = paused_server.port
+    failures = []
+
+    def client(seed):
+        rng = random.Random(seed)
+        with redis.Redis(port=port, socket_timeout=10) as c:
+            try:
+                for _ in range(60):
+                    pipe = c.pipeline(transaction=False)
+                    for _ in range(rng.randrange(1, 4)):
+                        choice = rng.random()
+                        if choice < 0.3:
+                            pipe.execute_command("CLIENT", "PAUSE", rng.randrange(1, 20), rng.choice(["WRITE", "ALL"]))
+                        elif choice < 0.5:
+                            pipe.execute_command("CLIENT", "UNPAUSE")
+                        else:
+                            pipe.incr(f"n{seed}")
+                    pipe.execute()
+            except redis.RedisError as error:
+                failures.append(f"client {seed}: {error!r}")
+
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures, failures
+    assert not any(thread.is_alive() for thread in threads)

@@ -102,3 +102,37 @@ def test_maxmemory_at_start_with_units(servers):  # noqa: F811
     with s.client(decode_responses=True) as c:
         assert c.config_get("maxmemory") == {"maxmemory": str(2 * 1024 * 1024)}
         assert c.info("memory")["maxmemory_policy"] == "noeviction"
+
+
+def test_large_values_cannot_run_far_past_the_limit(servers):  # noqa: F811
+    """Each worker publishes its memory count at once past 64 KiB, so the write that crosses the limit is the last
+    one let in (as in Redis), however large the values."""
+    s = servers.start(appendonly="no")
+    with s.client() as c:
+        c.config_set("maxmemory", int(c.info("memory")["used_memory"]) + 20_000)
+        accepted = 0
+        for n in range(10):
+            try:
+                c.set(f"big:{n}", b"x" * 1_000_000)
+                accepted += 1
+            except redis.exceptions.OutOfMemoryError:
+                pass
+        assert accepted == 1
+
+
+def test_no_oom_while_clients_are_paused(servers):  # noqa: F811
+    """Redis neither evicts nor refuses for memory while clients are paused (isSafeToPerformEvictions): a write is
+    held by the pause, and refused only once the pause ends; MULTI with a read goes through."""
+    s = servers.start(appendonly="no")
+    with s.client(decode_responses=True) as admin:
+        admin.config_set("maxmemory", 1)
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        try:
+            assert admin.execute_command("CLIENT", "PAUSE", "800", "WRITE") == "OK"
+            sock.sendall(b"MULTI\r\nGET k\r\nEXEC\r\n")
+            assert read_until(sock, b"*1\r\n$-1\r\n") == b"+OK\r\n+QUEUED\r\n*1\r\n$-1\r\n"
+            sock.sendall(b"SET a 1\r\n")
+            assert read_until(sock, b"\r\n") == b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        finally:
+            sock.close()
+        admin.config_set("maxmemory", 0)

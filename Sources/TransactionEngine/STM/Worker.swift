@@ -218,8 +218,12 @@ package final class Worker: @unchecked Sendable {
 
     // MARK: Memory accounting
 
+    /// Counts an allocation (negative: a free) in this worker's unpublished delta, which reaches INFO's
+    /// used_memory and maxmemory's check at the next reclamation, or at once past 64 KiB either way, so a run of
+    /// large values cannot pass maxmemory by more than that per worker.
     @inline(__always) func accountAllocation(_ bytes: Int) {
         self.memoryDelta += bytes
+        if self.memoryDelta >= 1 << 16 || self.memoryDelta <= -(1 << 16) { self.flushMemoryDelta() }
     }
 
     func flushMemoryDelta() {
