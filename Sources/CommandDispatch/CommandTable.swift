@@ -67,6 +67,11 @@ package struct CommandTable: Sendable {
         }
     }
 
+    /// Whether a command `session`'s MULTI queued has any of `flags` (is EXEC a write, a denyoom command?).
+    package func queue(of session: ClientSession, has flags: CommandSpec.Flags) -> Bool {
+        session.queued.contains { !(self.spec(for: $0)?.flags.isDisjoint(with: flags) ?? true) }
+    }
+
     /// The spec of a command MULTI queued; nil for an unknown name.
     package func spec(for command: QueuedCommand) -> CommandSpec? {
         command.withBytes(0) { self.spec(forName: $0) }
@@ -195,7 +200,7 @@ package struct CommandTable: Sendable {
         if pauseCheck, transaction == nil, exclusive == nil, let server {
             let writes =
                 spec.flags.contains(.write)
-                || (spec.name == "exec" && session.queued.contains { self.spec(for: $0)?.flags.contains(.write) == true })
+                || (spec.name == "exec" && self.queue(of: session, has: .write))
             if server.pauseHolds(writes: writes) { return false }
         }
         if session.inMulti && !spec.flags.contains(.noQueue) {

@@ -62,6 +62,13 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private var postponed: [QueuedCommand] = []
     /// A protocol error decoded after the held commands: answered, and the connection closed, once they have run.
     private var postponedFailure: RESPProtocolError? = nil
+    /// Why a batch stopped before its end; its later commands wait in `postponed`.
+    private enum BatchStop {
+        /// CLIENT PAUSE holds a command: the connection parks until the pause ends.
+        case heldByPause
+        /// This connection's CLIENT PAUSE ran: the rest waits for every loop's pass (`everyLoopPassed`).
+        case waitingForLoops
+    }
     /// Whether this handler is on its `LoopState`'s list of paused connections.
     private var parked = false
 
@@ -134,8 +141,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 self.postponedFailure = nil
             }
         }
-        var pausedNow = false
-        var passNow = false
+        var stopped: BatchStop? = nil
         while !self.closing && self.postponed.isEmpty && failure == nil && self.pending != nil
             && self.awaitedLoopPasses == 0 && !self.session.waitsForEveryLoop
         {
@@ -194,26 +200,16 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                         let ran = self.withBatchEntry(index, arguments) { arguments, spec in
                             self.run(arguments, spec: spec, &reply, mayRefuse: mayRefuse, statistics: statistics)
                         }
-                        if !ran {
-                            // CLIENT PAUSE holds it: it and the batch's later commands are kept, copied, for when the
-                            // pause ends.
-                            for later in index..<count {
+                        // CLIENT PAUSE holds this command: it and the batch's later commands are kept, copied, for
+                        // when the pause ends. This connection's CLIENT PAUSE ran: the later ones wait until every
+                        // loop has passed, so that none runs beside a command another loop began before it.
+                        if !ran || self.session.waitsForEveryLoop {
+                            for later in (ran ? index + 1 : index)..<count {
                                 self.withBatchEntry(later, arguments) { arguments, _ in
                                     self.postponed.append(QueuedCommand(arguments))
                                 }
                             }
-                            pausedNow = true
-                            break
-                        }
-                        if self.session.waitsForEveryLoop {
-                            // CLIENT PAUSE ran: the batch's later commands wait, copied, until every loop has passed
-                            // (`everyLoopPassed`), so that none runs beside a command another loop began before it.
-                            for later in (index + 1)..<count {
-                                self.withBatchEntry(later, arguments) { arguments, _ in
-                                    self.postponed.append(QueuedCommand(arguments))
-                                }
-                            }
-                            passNow = true
+                            stopped = ran ? .waitingForLoops : .heldByPause
                             break
                         }
                     }
@@ -229,15 +225,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             self.batchSpans.removeAll(keepingCapacity: self.batchSpans.capacity <= 4096)
             self.batchArguments.removeAll(keepingCapacity: true)
             self.batchSpecs.removeAll(keepingCapacity: true)
-            if pausedNow {
+            if let stopped {
                 self.postponedFailure = failure
                 failure = nil
-                self.park(context)
-                break
-            }
-            if passNow {
-                self.postponedFailure = failure
-                failure = nil
+                if stopped == .heldByPause { self.park(context) }
                 break
             }
             if failure != nil || count < RESPConnectionHandler.batchLimit { break }

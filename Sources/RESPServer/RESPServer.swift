@@ -589,11 +589,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             return "OOM command not allowed when used memory > 'maxmemory'."
         }
         guard let durability = self.durability, durability.mayRefuse else { return nil }
-        var isWrite = spec.flags.contains(.write)
-        if spec.name == "exec" {
-            let table = CommandTable.standard
-            isWrite = session.queued.contains { table.spec(for: $0)?.flags.contains(.write) ?? false }
-        }
+        let isWrite =
+            spec.name == "exec" ? CommandTable.standard.queue(of: session, has: .write) : spec.flags.contains(.write)
         return durability.refusal(isWrite: isWrite, name: spec.name)
     }
 
@@ -601,10 +598,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     /// and inside MULTI anything but EXEC, DISCARD, QUIT and RESET (queuing takes memory too).
     private func refusesOnOutOfMemory(_ spec: CommandSpec, session: ClientSession) -> Bool {
         if spec.flags.contains(.denyOOM) { return true }
-        if spec.name == "exec" {
-            let table = CommandTable.standard
-            return session.queued.contains { table.spec(for: $0)?.flags.contains(.denyOOM) ?? false }
-        }
+        if spec.name == "exec" { return CommandTable.standard.queue(of: session, has: .denyOOM) }
         return session.inMulti && !["discard", "quit", "reset"].contains(spec.name)
     }
 

@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from weft_process import servers  # noqa: F401 (fixture)
+from weft_process import read_until, servers  # noqa: F401 (servers: fixture)
 
 QUIET = 0.3  # how long a held command's socket is watched for a reply that must not come
 
@@ -31,15 +31,6 @@ def silent(sock, seconds=QUIET):
         sock.settimeout(10)
     assert data, "the server closed the connection"
     return False
-
-
-def read_until(sock, expected):
-    data = b""
-    while not data.endswith(expected):
-        chunk = sock.recv(65536)
-        assert chunk, f"closed after {data!r}"
-        data += chunk
-    return data
 
 
 @pytest.fixture

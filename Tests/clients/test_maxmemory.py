@@ -7,7 +7,7 @@ import socket
 import pytest
 import redis
 
-from weft_process import servers  # noqa: F401 (fixture)
+from weft_process import read_until, servers  # noqa: F401 (servers: fixture)
 
 OOM = "command not allowed when used memory > 'maxmemory'."
 
@@ -74,15 +74,6 @@ def test_exec_with_a_queued_write_is_refused_once_over_the_limit(servers):  # no
             assert c.exists("queued") == 0
         finally:
             other.close()
-
-
-def read_until(sock, end):
-    data = b""
-    while not data.endswith(end):
-        chunk = sock.recv(4096)
-        assert chunk, data
-        data += chunk
-    return data
 
 
 def test_eviction_policies_are_refused(servers):  # noqa: F811

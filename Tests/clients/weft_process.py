@@ -182,6 +182,16 @@ def servers(tmp_path):
     made.kill_all()
 
 
+def read_until(sock, expected):
+    """Reads from `sock` until what it has read ends with `expected`; fails if the server closes first."""
+    data = b""
+    while not data.endswith(expected):
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {data!r}"
+        data += chunk
+    return data
+
+
 # MARK: the keyspace
 
 
