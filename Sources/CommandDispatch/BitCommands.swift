@@ -4,8 +4,9 @@ import TransactionEngine
 /// SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD and BITFIELD_RO: strings as arrays of bits, bit 0 the most
 /// significant bit of the first byte (redis `src/bitops.c`, as redis-server 7.0.15 answers).
 ///
-/// Arguments are checked in Redis's order, so the same bad request gets the same error. A write makes the new
-/// string whole and installs it (a string is never changed in place): the cost of SETBIT is the string's length.
+/// Arguments are checked in Redis's order, so the same bad request gets the same error. A write installs a new
+/// string (a string is never changed in place) through `Transaction.changeString`, which for a long string copies
+/// only the chunk it changes: SETBIT on a large bitmap costs a chunk, not the bitmap.
 enum BitCommands {
     static let all: [CommandSpec] = [
         CommandSpec("setbit", arity: 4, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
@@ -16,7 +17,7 @@ enum BitCommands {
             reply throws(CommandError) in
             let offset = try BitCommands.offset(context, 2)
             let bit = context.read(1) { entry in
-                BitCommands.bit(entry?.value.bytes ?? BitCommands.empty, at: offset)
+                entry.map { BitCommands.bit($0.value, at: offset) } ?? false
             }
             reply.integer(bit ? 1 : 0)
         },
@@ -66,6 +67,13 @@ enum BitCommands {
         return bytes[Int(byte)] & (0x80 >> UInt8(offset & 7)) != 0
     }
 
+    /// Bit `offset` of a stored string; bits past its end are 0.
+    @inline(__always) static func bit(_ value: Value, at offset: UInt64) -> Bool {
+        let byte = offset >> 3
+        guard byte < UInt64(value.count) else { return false }
+        return value.byte(at: Int(byte)) & (0x80 >> UInt8(offset & 7)) != 0
+    }
+
     /// SETBIT key offset value: the offset is checked first, then the bit; answers the bit's old value. The string
     /// grows with zero bytes to reach the offset and keeps its TTL.
     static func setBit(_ context: CommandContext, _ reply: inout RESPReplyWriter) throws(CommandError) {
@@ -74,41 +82,27 @@ enum BitCommands {
             throw CommandError("bit is not an integer or out of range")
         }
         let old = context.write(1) { tx, key -> Bool in
-            let current = tx.get(key)?.value.bytes ?? BitCommands.empty
-            let old = BitCommands.bit(current, at: offset)
+            let current = tx.get(key)?.value
+            let length = current?.count ?? 0
+            let old = current.map { BitCommands.bit($0, at: offset) } ?? false
+            let byte = Int(offset >> 3)
             // As Redis 7.0: a bit already so, in a string long enough, is no change (no write, WATCH holds).
-            if offset >> 3 < UInt64(current.count) && old == (value == 1) { return old }
-            BitCommands.rewrite(tx, key, current, reaching: offset) { bytes in
+            if byte < length && old == (value == 1) { return old }
+            // The string grows with zero bytes to reach the bit and keeps its TTL (Redis changes it in place).
+            tx.changeString(
+                key,
+                current: current,
+                count: max(length, byte + 1),
+                changed: byte..<byte + 1,
+                expiry: .keep,
+                encoding: .raw
+            ) { bytes in
                 let mask: UInt8 = 0x80 >> UInt8(offset & 7)
-                let byte = Int(offset >> 3)
-                bytes[byte] = value == 1 ? bytes[byte] | mask : bytes[byte] & ~mask
+                bytes[0] = value == 1 ? bytes[0] | mask : bytes[0] & ~mask
             }
             return old
         }
         reply.integer(old ? 1 : 0)
-    }
-
-    /// Installs a copy of `current`, grown with zero bytes so that bit `highest` exists, after `change` has
-    /// changed it; the key keeps its TTL (Redis changes the string in place).
-    static func rewrite(
-        _ tx: Transaction,
-        _ key: KeyBytes,
-        _ current: UnsafeRawBufferPointer,
-        reaching highest: UInt64,
-        _ change: (UnsafeMutableRawBufferPointer) -> Void
-    ) {
-        let count = max(current.count, Int(highest >> 3) + 1)
-        tx.setString(key, count: count, expiry: .keep, encoding: .raw) { out in
-            if !current.isEmpty { out.baseAddress!.copyMemory(from: current.baseAddress!, byteCount: current.count) }
-            if count > current.count {
-                (out.baseAddress! + current.count).initializeMemory(
-                    as: UInt8.self,
-                    repeating: 0,
-                    count: count - current.count
-                )
-            }
-            change(out)
-        }
     }
 
     /// The range BITCOUNT and BITPOS look at, in bytes, with the masks of the bits outside it in its first and last
@@ -156,11 +150,11 @@ enum BitCommands {
         let argumentCount = context.arguments.count
         let result: Result<Int64, CommandError> = context.read(1) { entry in
             guard let entry else { return .success(0) }
-            let bytes = entry.value.bytes
+            let value = entry.value
             let range: ByteRange?
             switch argumentCount {
             case 2:
-                range = ByteRange(start: 0, end: -1, inBits: false, length: bytes.count)
+                range = ByteRange(start: 0, end: -1, inBits: false, length: value.count)
             case 4, 5:
                 guard let first = RedisInteger.parse(context.arguments.bytes(2)),
                     let last = RedisInteger.parse(context.arguments.bytes(3))
@@ -171,23 +165,25 @@ enum BitCommands {
                     guard let unit = BitCommands.unitIsBit(context, 4) else { return .failure(.syntax) }
                     inBits = unit
                 }
-                range = ByteRange(start: first, end: last, inBits: inBits, length: bytes.count)
+                range = ByteRange(start: first, end: last, inBits: inBits, length: value.count)
             default:
                 return .failure(.syntax)
             }
             guard let range else { return .success(0) }
             var count = 0
-            var index = range.start
-            while index + 8 <= range.end + 1 {
-                count += bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self).nonzeroBitCount
-                index += 8
+            value.forEachSpan(in: range.start..<range.end + 1) { bytes in
+                var index = 0
+                while index + 8 <= bytes.count {
+                    count += bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self).nonzeroBitCount
+                    index += 8
+                }
+                while index < bytes.count {
+                    count += bytes[index].nonzeroBitCount
+                    index += 1
+                }
             }
-            while index <= range.end {
-                count += bytes[index].nonzeroBitCount
-                index += 1
-            }
-            count -= (bytes[range.start] & range.firstMask).nonzeroBitCount
-            count -= (bytes[range.end] & range.lastMask).nonzeroBitCount
+            count -= (value.byte(at: range.start) & range.firstMask).nonzeroBitCount
+            count -= (value.byte(at: range.end) & range.lastMask).nonzeroBitCount
             return .success(Int64(count))
         }
         reply.integer(try result.get())
@@ -201,12 +197,12 @@ enum BitCommands {
         let argumentCount = context.arguments.count
         let result: Result<Int64, CommandError> = context.read(1) { entry in
             guard let entry else { return .success(bit == 1 ? -1 : 0) }
-            let bytes = entry.value.bytes
+            let value = entry.value
             var endGiven = false
             let range: ByteRange?
             switch argumentCount {
             case 3:
-                range = ByteRange(start: 0, end: -1, inBits: false, length: bytes.count)
+                range = ByteRange(start: 0, end: -1, inBits: false, length: value.count)
             case 4, 5, 6:
                 guard let first = RedisInteger.parse(context.arguments.bytes(3)) else { return .failure(.notInteger) }
                 var inBits = false
@@ -222,26 +218,34 @@ enum BitCommands {
                     last = given
                     endGiven = true
                 } else {
-                    last = inBits ? (Int64(bytes.count) << 3) + 7 : Int64(bytes.count) - 1
+                    last = inBits ? (Int64(value.count) << 3) + 7 : Int64(value.count) - 1
                 }
-                range = ByteRange(start: first, end: last, inBits: inBits, length: bytes.count)
+                range = ByteRange(start: first, end: last, inBits: inBits, length: value.count)
             default:
                 return .failure(.syntax)
             }
             guard let range else { return .success(-1) }
             // The bits outside the range in its edge bytes are made to differ from the bit searched for.
             let wanted: UInt8 = bit == 1 ? 0xFF : 0x00
-            for index in range.start...range.end {
-                var byte = bytes[index]
-                var outside: UInt8 = 0
-                if index == range.start { outside |= range.firstMask }
-                if index == range.end { outside |= range.lastMask }
-                byte = bit == 1 ? byte & ~outside : byte | outside
-                let differing = ~(byte ^ wanted)
-                if differing != 0 {
-                    return .success(Int64(index) * 8 + Int64(differing.leadingZeroBitCount))
+            var found: Int64? = nil
+            var index = range.start
+            value.forEachSpan(in: range.start..<range.end + 1) { bytes in
+                guard found == nil else { return }
+                for position in 0..<bytes.count {
+                    var byte = bytes[position]
+                    var outside: UInt8 = 0
+                    if index == range.start { outside |= range.firstMask }
+                    if index == range.end { outside |= range.lastMask }
+                    byte = bit == 1 ? byte & ~outside : byte | outside
+                    let differing = ~(byte ^ wanted)
+                    if differing != 0 {
+                        found = Int64(index) * 8 + Int64(differing.leadingZeroBitCount)
+                        return
+                    }
+                    index += 1
                 }
             }
+            if let found { return .success(found) }
             // Not found: no 1 anywhere; a 0 is found just past the range unless the range's end was given.
             if bit == 1 || endGiven { return .success(-1) }
             return .success(Int64(range.end + 1) * 8)
@@ -270,7 +274,7 @@ enum BitCommands {
             throw CommandError("BITOP NOT must be called with a single source key.")
         }
         let length = context.transact(2..<context.arguments.count) { tx, keys -> Int in
-            let sources = keys.dropFirst().map { tx.get($0)?.value.bytes ?? BitCommands.empty }
+            let sources = keys.dropFirst().map { tx.get($0)?.value.byteArray ?? [] }
             let length = sources.map(\.count).max() ?? 0
             guard length > 0 else {
                 _ = tx.delete(keys[0])
@@ -362,10 +366,9 @@ enum BitCommands {
         }
         if !writes {
             context.read(1) { entry in
-                let bytes = entry?.value.bytes ?? BitCommands.empty
                 reply.arrayHeader(operations.count)
                 for operation in operations {
-                    let raw = BitCommands.unsignedField(bytes, operation.offset, operation.bits)
+                    let raw = BitCommands.unsignedField(entry?.value, operation.offset, operation.bits)
                     reply.integer(operation.signed ? BitCommands.signExtended(raw, bits: operation.bits) : Int64(raw))
                 }
             }
@@ -377,20 +380,29 @@ enum BitCommands {
             // A re-run (inside a retried EXEC) writes the reply again.
             reply.buffer.moveWriterIndex(to: mark)
             reply.arrayHeader(operations.count)
-            let current = tx.get(key)?.value.bytes ?? BitCommands.empty
-            // The operations run on a copy, grown to the furthest bit written; it is installed only if an operation
-            // changed a field (even one a later operation changes back, as Redis counts them) or the string grew, so
-            // a write of the value already there is no change (no write, WATCH holds), as in Redis 7.0. (Redis grows
-            // the string even when OVERFLOW FAIL then writes nothing, without signalling it; Weft installs the
-            // longer string, which a WATCH sees.)
+            let current = tx.get(key)?.value
+            let length = current?.count ?? 0
+            // The operations run on a copy of the bytes they reach (the window), the string taken as grown to the
+            // furthest bit written; it is installed only if an operation changed a field (even one a later
+            // operation changes back, as Redis counts them) or the string grew, so a write of the value already
+            // there is no change (no write, WATCH holds), as in Redis 7.0. (Redis grows the string even when
+            // OVERFLOW FAIL then writes nothing, without signalling it; Weft installs the longer string, which a
+            // WATCH sees.)
             var changed = false
-            var scratch = [UInt8](current)
-            let needed = Int(highest >> 3) + 1
-            if scratch.count < needed { scratch.append(contentsOf: repeatElement(0, count: needed - scratch.count)) }
+            let needed = max(length, Int(highest >> 3) + 1)
+            let windowStart = operations.map { Int($0.offset >> 3) }.min()!
+            let windowEnd = min(operations.map { Int(($0.offset + UInt64($0.bits) - 1) >> 3) + 1 }.max()!, needed)
+            var scratch = [UInt8](repeating: 0, count: windowEnd - windowStart)
+            if let current, windowStart < length {
+                scratch.withUnsafeMutableBytes { out in
+                    current.copyBytes(windowStart..<min(windowEnd, length), to: out.baseAddress!)
+                }
+            }
+            let shift = UInt64(windowStart) << 3
             scratch.withUnsafeMutableBytes { out in
                 let bytes = UnsafeRawBufferPointer(out)
                 for operation in operations {
-                    let raw = BitCommands.unsignedField(bytes, operation.offset, operation.bits)
+                    let raw = BitCommands.unsignedField(bytes, operation.offset - shift, operation.bits)
                     switch operation.kind {
                     case .get:
                         reply.integer(
@@ -403,13 +415,22 @@ enum BitCommands {
                         }
                         let mask: UInt64 = operation.bits == 64 ? .max : (1 << UInt64(operation.bits)) - 1
                         if stored & mask != raw { changed = true }
-                        BitCommands.setUnsignedField(out, operation.offset, operation.bits, stored)
+                        BitCommands.setUnsignedField(out, operation.offset - shift, operation.bits, stored)
                         reply.integer(answer)
                     }
                 }
             }
-            if changed || scratch.count != current.count {
-                scratch.withUnsafeBytes { tx.setString(key, $0, expiry: .keep, encoding: .raw) }
+            if changed || needed != length {
+                tx.changeString(
+                    key,
+                    current: current,
+                    count: needed,
+                    changed: windowStart..<windowEnd,
+                    expiry: .keep,
+                    encoding: .raw
+                ) { out in
+                    scratch.withUnsafeBytes { out.copyMemory(from: $0) }
+                }
             }
         }
     }
@@ -500,6 +521,16 @@ enum BitCommands {
     }
 
     /// The `bits` bits from bit `offset`, most significant first; bits past the string's end are zeros.
+    static func unsignedField(_ value: Value?, _ offset: UInt64, _ bits: Int) -> UInt64 {
+        guard let value else { return 0 }
+        var field: UInt64 = 0
+        for index in 0..<UInt64(bits) {
+            field = field << 1 | (BitCommands.bit(value, at: offset + index) ? 1 : 0)
+        }
+        return field
+    }
+
+    /// A `bits`-wide field from bit `offset` of `bytes`, bits past the end being 0.
     static func unsignedField(_ bytes: UnsafeRawBufferPointer, _ offset: UInt64, _ bits: Int) -> UInt64 {
         var value: UInt64 = 0
         for index in 0..<UInt64(bits) {

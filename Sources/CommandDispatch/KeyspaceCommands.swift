@@ -265,7 +265,7 @@ extension KeyspaceCommands {
                 // Redis shares the objects of the integers 0 to 9999, when a command made them from their content.
                 let shared =
                     entry.value.encoding == .fromContent
-                    && (RedisInteger.parse(entry.value.bytes).map { $0 >= 0 && $0 < 10_000 } ?? false)
+                    && (entry.value.flatBytes.flatMap(RedisInteger.parse).map { $0 >= 0 && $0 < 10_000 } ?? false)
                 return .number(shared ? Int64(Int32.max) : 1)
             case .freq: return .notTracked
             }
@@ -288,13 +288,12 @@ extension KeyspaceCommands {
     static func encoding(_ value: Value) -> String {
         switch value.kind {
         case .string:
-            let bytes = value.bytes
             switch value.encoding {
             case .raw: return "raw"
-            case .text: return bytes.count <= 44 ? "embstr" : "raw"
+            case .text: return value.count <= 44 ? "embstr" : "raw"
             case .fromContent, .copied:
-                if bytes.count <= 20 && RedisInteger.parse(bytes) != nil { return "int" }
-                return bytes.count <= 44 ? "embstr" : "raw"
+                if value.count <= 20, let bytes = value.flatBytes, RedisInteger.parse(bytes) != nil { return "int" }
+                return value.count <= 44 ? "embstr" : "raw"
             }
         }
     }
@@ -425,9 +424,9 @@ extension KeyspaceCommands {
             tx.select(database: target)
             defer { tx.select(database: source) }
             if !replace && tx.exists(keys[1]) { return false }
-            tx.setString(
+            tx.setCopy(
                 keys[1],
-                entry.value.bytes,
+                of: entry.value,
                 expiry: KeyspaceCommands.carried(entry),
                 encoding: entry.value.encoding == .fromContent ? .copied : entry.value.encoding
             )

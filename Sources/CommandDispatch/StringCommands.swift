@@ -17,7 +17,7 @@ package enum StringCommands {
     static let all: [CommandSpec] = [
         CommandSpec("get", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
             context.read(1) { entry in
-                if let entry { reply.bulk(entry.value.bytes) } else { reply.null() }
+                if let entry { reply.bulk(entry.value) } else { reply.null() }
             }
         },
         CommandSpec("set", arity: -3, flags: [.write], keys: (1, 1, 1)) { context, reply throws(CommandError) in
@@ -34,7 +34,7 @@ package enum StringCommands {
         CommandSpec("getdel", arity: 2, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
             context.write(1) { tx, key in
                 if let entry = tx.get(key) {
-                    reply.bulk(entry.value.bytes)
+                    reply.bulk(entry.value)
                     tx.delete(key)
                 } else {
                     reply.null()
@@ -53,7 +53,7 @@ package enum StringCommands {
                 for key in keys {
                     if let entry = tx.get(key) {
                         hits += 1
-                        reply.bulk(entry.value.bytes)
+                        reply.bulk(entry.value)
                     } else {
                         reply.null()
                     }
@@ -94,25 +94,24 @@ package enum StringCommands {
             reply throws(CommandError) in
             let length: Result<Int, CommandError> = context.write(1) { tx, key in
                 context.withBytes(2) { suffix in
-                    let entry = tx.get(key)
-                    let current = entry?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                    let current = tx.get(key)?.value
+                    let length = current?.count ?? 0
                     // Redis checks the limit only when it appends to an existing string.
-                    if entry != nil && context.checkedLength(Int64(current.count), suffix.count) == nil {
+                    if current != nil && context.checkedLength(Int64(length), suffix.count) == nil {
                         return .failure(StringCommands.stringTooLong)
                     }
-                    let total = current.count + suffix.count
+                    let total = length + suffix.count
                     // Redis appends to an existing string in place, which makes it raw.
-                    let encoding: StringEncoding = entry == nil ? .fromContent : .raw
-                    tx.setString(key, count: total, expiry: .keep, encoding: encoding) { out in
-                        if !current.isEmpty {
-                            out.baseAddress!.copyMemory(from: current.baseAddress!, byteCount: current.count)
-                        }
-                        if !suffix.isEmpty {
-                            (out.baseAddress! + current.count).copyMemory(
-                                from: suffix.baseAddress!,
-                                byteCount: suffix.count
-                            )
-                        }
+                    let encoding: StringEncoding = current == nil ? .fromContent : .raw
+                    tx.changeString(
+                        key,
+                        current: current,
+                        count: total,
+                        changed: length..<total,
+                        expiry: .keep,
+                        encoding: encoding
+                    ) { out in
+                        if !suffix.isEmpty { out.copyMemory(from: suffix) }
                     }
                     return .success(total)
                 }
@@ -131,7 +130,7 @@ package enum StringCommands {
         },
         CommandSpec("getset", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
             context.write(1) { tx, key in
-                if let old = tx.get(key) { reply.bulk(old.value.bytes) } else { reply.null() }
+                if let old = tx.get(key) { reply.bulk(old.value) } else { reply.null() }
                 context.withBytes(2) { value in tx.setString(key, value) }
             }
         },
@@ -231,7 +230,7 @@ package enum StringCommands {
                     newExpiry = .at(at)
                 }
                 if returnOld {
-                    if let old { reply.bulk(old.value.bytes) } else { reply.null() }
+                    if let old { reply.bulk(old.value) } else { reply.null() }
                 }
                 if proceed {
                     tx.setString(key, value, expiry: newExpiry)
@@ -279,7 +278,10 @@ package enum StringCommands {
         let result: Result<Int64, CommandError> = context.write(1) { tx, key in
             var current: Int64 = 0
             if let entry = tx.get(key) {
-                guard let parsed = RedisInteger.parse(entry.value.bytes) else { return .failure(.notInteger) }
+                // A chunked string is far too long to be a number.
+                guard let parsed = entry.value.flatBytes.flatMap(RedisInteger.parse) else {
+                    return .failure(.notInteger)
+                }
                 current = parsed
             }
             let (next, overflow) = current.addingReportingOverflow(delta)
@@ -359,7 +361,7 @@ package enum StringCommands {
                     }
                 }
             }
-            reply.bulk(entry.value.bytes)
+            reply.bulk(entry.value)
             if let unit {
                 if unit.absolute && at <= tx.now {
                     tx.delete(key)
@@ -381,7 +383,7 @@ package enum StringCommands {
         let result: Result<[UInt8], CommandError> = context.write(1) { tx, key in
             var current: RedisFloat.Number = 0
             if let entry = tx.get(key) {
-                guard let parsed = RedisFloat.parse(entry.value.bytes) else {
+                guard let parsed = entry.value.flatBytes.flatMap(RedisFloat.parse) else {
                     return .failure(StringCommands.notFloat)
                 }
                 current = parsed
@@ -403,12 +405,13 @@ package enum StringCommands {
         let first = try context.integer(2)
         let last = try context.integer(3)
         context.read(1) { entry in
-            let bytes = entry?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-            guard let (start, end) = StringCommands.clampRange(first, last, length: bytes.count) else {
+            guard let value = entry?.value,
+                let (start, end) = StringCommands.clampRange(first, last, length: value.count)
+            else {
                 reply.bulk(UnsafeRawBufferPointer(start: nil, count: 0))
                 return
             }
-            reply.bulk(UnsafeRawBufferPointer(rebasing: bytes[start...end]))
+            reply.bulk(value, range: start..<end + 1)
         }
     }
 
@@ -435,24 +438,23 @@ package enum StringCommands {
         guard offset >= 0 else { throw CommandError("offset is out of range") }
         let result: Result<Int, CommandError> = context.write(1) { tx, key in
             context.withBytes(3) { value in
-                let current = tx.get(key)?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-                if value.isEmpty { return .success(current.count) }
+                let current = tx.get(key)?.value
+                let length = current?.count ?? 0
+                if value.isEmpty { return .success(length) }
                 guard let end = context.checkedLength(offset, value.count) else {
                     return .failure(StringCommands.stringTooLong)
                 }
                 let start = Int(offset)
-                let total = max(current.count, end)
-                tx.setString(key, count: total, expiry: .keep, encoding: .raw) { out in
-                    let base = out.baseAddress!
-                    if !current.isEmpty { base.copyMemory(from: current.baseAddress!, byteCount: current.count) }
-                    if start > current.count {
-                        (base + current.count).initializeMemory(
-                            as: UInt8.self,
-                            repeating: 0,
-                            count: start - current.count
-                        )
-                    }
-                    (base + start).copyMemory(from: value.baseAddress!, byteCount: value.count)
+                let total = max(length, end)
+                tx.changeString(
+                    key,
+                    current: current,
+                    count: total,
+                    changed: start..<end,
+                    expiry: .keep,
+                    encoding: .raw
+                ) { out in
+                    out.copyMemory(from: value)
                 }
                 return .success(total)
             }
@@ -492,12 +494,12 @@ package enum StringCommands {
         // Both strings from one snapshot (EXEC's transaction inside MULTI), copied once their table is known to fit.
         let limit = context.stringLimit
         let snapshot: Result<([UInt8], [UInt8]), CommandError> = context.transact(1...2) { tx, keys in
-            let a = tx.get(keys[0])?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-            let b = tx.get(keys[1])?.value.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-            if let problem = StringCommands.lcsTableProblem(a.count, b.count, limit: Int(limit)) {
+            let a = tx.get(keys[0])?.value
+            let b = tx.get(keys[1])?.value
+            if let problem = StringCommands.lcsTableProblem(a?.count ?? 0, b?.count ?? 0, limit: Int(limit)) {
                 return .failure(problem)
             }
-            return .success(([UInt8](a), [UInt8](b)))
+            return .success((a?.byteArray ?? [], b?.byteArray ?? []))
         }
         let (a, b) = try snapshot.get()
         let width = b.count + 1

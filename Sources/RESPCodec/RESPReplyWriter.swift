@@ -75,6 +75,22 @@ package struct RESPReplyWriter {
         }
     }
 
+    /// `$n\r\n<bytes>\r\n`, the `count` bytes written in place by `fill` (a string kept in pieces).
+    package mutating func bulk(count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) {
+        self.write(maximumBytes: count + 25) { out in
+            out[0] = UInt8(ascii: "$")
+            var end = 1 + RESPReplyWriter.formatDecimal(Int64(count), into: out.baseAddress! + 1)
+            out[end] = 13
+            out[end + 1] = 10
+            end += 2
+            fill(out.baseAddress! + end)
+            end += count
+            out[end] = 13
+            out[end + 1] = 10
+            return end + 2
+        }
+    }
+
     /// A bulk string of a buffer's readable bytes.
     package mutating func bulk(_ bytes: ByteBuffer) {
         bytes.withUnsafeReadableBytes { self.bulk($0) }

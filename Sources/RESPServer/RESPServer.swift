@@ -167,8 +167,11 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 worker.collect()
                 if housekeeper {
                     var expired = 0
-                    // Not during CLIENT PAUSE: a paused server's data stays as it is (as Redis's does).
-                    for database in 0..<worker.databaseCount where !self.isPaused {
+                    // Not during CLIENT PAUSE: a paused server's data stays as it is (as Redis's does). Not while
+                    // the log loads: replay keeps keys whose expiry has passed, since a later record may still
+                    // change it (PERSIST) or the string (a patch), and only `finishRestore` removes them.
+                    let loading = self.durability?.loading ?? false
+                    for database in 0..<worker.databaseCount where !self.isPaused && !loading {
                         expired += worker.sweep(database: database, shards: 16).expired
                     }
                     if expired > 0 { self.statistics.expiredKeys.add(expired, ordering: .relaxed) }

@@ -130,11 +130,12 @@ package final class TransactionEngine: @unchecked Sendable {
 
     /// Sends every later commit's record to `log`, tagged with its TID and the epoch in the TID's high bits.
     ///
-    /// Call it once, before `makeWorker()`: workers read the log when they are made. The writer's `closedEpoch`
-    /// should be this engine's `closedEpoch()`.
+    /// Call it once. Workers read the log when they are made: one made before must be handed it with
+    /// `Worker.useLog` on its own thread (the server's loop workers are, once recovery is done), and must commit
+    /// nothing meanwhile that the log should hold. The writer's `closedEpoch` should be this engine's
+    /// `closedEpoch()`.
     package func attach(log: LogWriter) {
         precondition(self.log == nil, "a log is attached already")
-        precondition(self.slots.lowestPinnedEpoch() == .max, "attach the log before workers run")
         self.log = log
     }
 

@@ -50,6 +50,9 @@ func text(_ effect: Effect) -> String {
     case .flushAll: return "flushall"
     case .swapDatabases(let first, let second): return "swapdb \(first) \(second)"
     case .checkpoint(let firstSegment): return "checkpoint first-segment=\(firstSegment)"
+    case .patch(let database, let key, _, let count, let offset, let bytes, let expiresAt):
+        return "patch db=\(database) key=\(show(key)) length=\(count) offset=\(offset) bytes=\(show(bytes))"
+            + (expiresAt != 0 ? " pxat=\(expiresAt)" : "")
     }
 }
 

@@ -1,4 +1,6 @@
 import CommitLog
+import Foundation
+import Synchronization
 import TestSupport
 import Testing
 import TransactionEngine
@@ -100,6 +102,68 @@ struct RoundTripTests {
             #expect(differences(again, expectedAgain).isEmpty, "\(differences(again, expectedAgain))")
             expectedAgain = again
             try third.close()
+        }
+    }
+
+    @Test("long strings changed in place (logged as patches) come back, over a checkpoint written while they change")
+    func patchedStrings() throws {
+        try withLogDirectory { directory in
+            let clock = ManualClock()
+            let life = try Life(directory: directory, clock: clock)
+            let now = clock.nowMilliseconds()
+            let names = (0..<6).map { key("long:\($0)") }
+            life.worker.set(names[0], [UInt8](repeating: 1, count: 70_000), expiry: .at(now + 3_600_000))
+            let (engine, writer) = (life.engine, life.writer)
+            let changes = scaled(2_400)
+            let checkpointed = Atomic<Bool>(false)
+            runOnThreads(3) { index in
+                let worker = engine.makeWorker()
+                if index == 2 {
+                    _ = waitUntil("changes before the checkpoint", pause: { usleep(100) }) {
+                        worker.get(names[5]) != nil
+                    }
+                    do {
+                        _ = try worker.writeCheckpoint(log: writer)
+                        checkpointed.store(true, ordering: .releasing)
+                    } catch {
+                        Issue.record("checkpoint: \(error)")
+                    }
+                    return
+                }
+                var random = SeededRandom(seed: UInt64(index) + 5)
+                for step in 0..<changes / 2 {
+                    let name = names[Int(random.next() % UInt64(names.count))]
+                    worker.run(keys: [name]) { tx in
+                        let length = tx.get(name)?.count ?? 0
+                        switch random.next() % 3 {
+                        case 0: tx.append(name, [UInt8](repeating: UInt8(truncatingIfNeeded: step), count: 700))
+                        case 1: tx.change(name, at: Int(random.next() % UInt64(length + 40_000)), bytes("s\(step)"))
+                        default:
+                            // Two changes in one commit.
+                            tx.change(name, at: Int(random.next() % UInt64(length + 1)), bytes("a"))
+                            tx.append(name, bytes("b\(index)"))
+                        }
+                    }
+                }
+            }
+            let wasCheckpointed = checkpointed.load(ordering: .acquiring)
+            #expect(wasCheckpointed)
+            life.worker.run(keys: [names[0]]) { tx in tx.append(names[0], bytes("after the checkpoint")) }
+            let expected = life.contents
+            #expect(expected[0].values.filter { $0.value.count >= StringChunks.threshold }.count >= 3)
+            #expect(expected[0][names[0]]?.expiresAt == now + 3_600_000)
+            try life.close()
+            // (The records before the checkpoint went with the segments it replaced.)
+            let patches = try loggedRecords(directory).flatMap(\.effects).filter {
+                if case .patch = $0 { return true } else { return false }
+            }
+            #expect(patches.count > 0)
+
+            let restored = try life.next()
+            #expect(restored.report.checkpoint != nil)
+            let diff = differences(restored.contents, expected)
+            #expect(diff.isEmpty, "\(diff)")
+            try restored.close()
         }
     }
 

@@ -63,6 +63,34 @@ extension Transaction {
         key.withUnsafeBytes { self.delete($0) }
     }
 
+    /// Writes `bytes` at `offset` of the key's string (grown with zeros as needed; a missing key is empty) through
+    /// `changeString`, keeping its expiry: what SETRANGE and APPEND do. Returns the new length.
+    @discardableResult
+    package func change(_ key: [UInt8], at offset: Int, _ bytes: [UInt8]) -> Int {
+        key.withUnsafeBytes { raw in
+            let current = self.get(raw)?.value
+            let count = max(current?.count ?? 0, offset + bytes.count)
+            self.changeString(
+                raw,
+                current: current,
+                count: count,
+                changed: offset..<offset + bytes.count,
+                expiry: .keep,
+                encoding: .raw
+            ) { out in
+                bytes.withUnsafeBytes { out.copyMemory(from: $0) }
+            }
+            return count
+        }
+    }
+
+    /// Appends `bytes` to the key's string through `changeString`. Returns the new length.
+    @discardableResult
+    package func append(_ key: [UInt8], _ bytes: [UInt8]) -> Int {
+        let length = key.withUnsafeBytes { self.get($0)?.value.count ?? 0 }
+        return self.change(key, at: length, bytes)
+    }
+
     package func entry(_ key: [UInt8]) -> (value: [UInt8], expiresAt: Int64)? {
         key.withUnsafeBytes { raw in self.get(raw).map { ($0.value.byteArray, $0.expiresAt) } }
     }

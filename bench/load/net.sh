@@ -114,6 +114,11 @@ suite() {
     measure "${prefix}set.c50.p16" -t set -c 50 -P 16 -n 1000000 -r 100000
     measure "${prefix}get.c50.p16" -t get -c 50 -P 16 -n 1000000 -r 100000
     measure "${prefix}mset.c50.p1" -t mset -c 50 -P 1 -n 100000 -r 100000
+    # Long strings changed in place: 100-byte APPENDs to one key (2 MB more each run), and a bit of a 1 MB bitmap
+    # flipped by BITFIELD INCRBY u1 (SETBIT's write; redis-benchmark's random numbers have leading zeros, which no
+    # offset may have, and a SETBIT to a fixed offset changes nothing after the first).
+    measure "${prefix}append.long.c50.p1" -c 50 -P 1 -n 20000 APPEND "${prefix}long" "$(printf 'x%.0s' {1..100})"
+    measure "${prefix}bitflip.long.c50.p1" -c 50 -P 1 -n 100000 BITFIELD "${prefix}bitmap" INCRBY u1 8388600 1
 }
 
 # The cores shared: nothing pinned, Weft with `threads` event loops.

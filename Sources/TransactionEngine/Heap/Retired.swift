@@ -22,9 +22,7 @@ package enum RetiredItem: Sendable {
     func free() -> Int {
         switch self {
         case .value(let value):
-            let bytes = value.allocatedBytes
-            value.deallocate()
-            return bytes
+            return value.deallocate()
         case .cell(let cell):
             let bytes = Cell.allocationSize(keyCount: cell.key.count)
             cell.deallocate()

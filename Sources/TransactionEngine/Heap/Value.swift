@@ -28,15 +28,29 @@ package enum StringEncoding: UInt8, Sendable {
     case copied = 3
 }
 
-/// The header of a value in raw memory; the payload follows it.
+/// How a value's bytes lie in memory.
+package enum ValueLayout: UInt8, Sendable {
+    /// The bytes follow the header in the same allocation.
+    case flat = 0
+    /// A table of chunk pointers follows the header; the chunks hold the bytes (see `StringChunks`).
+    case chunked = 1
+}
+
+/// The header of a value in raw memory; the payload (the bytes, or a chunk table) follows it.
 package struct _ValueHeader {
     package var kind: ValueKind
     package var encoding: StringEncoding
-    /// Payload length in bytes (Redis caps a string at 512 MB).
+    package var layout: ValueLayout
+    /// Length of the string in bytes (Redis caps a string at 512 MB).
     package var count: UInt32
 }
 
 /// An immutable value: a handle to raw memory that is never written after it is published.
+///
+/// Most strings are flat: header and bytes in one allocation. A string that APPEND, SETRANGE, SETBIT or BITFIELD
+/// grows past `StringChunks.threshold` is chunked, so that the next such write copies the chunks it changes and
+/// the chunk table, and shares the rest with the version it replaces (see `StringChunks`). Readers go through
+/// `withBytes`, `forEachSpan`, `copyBytes` and `byte(at:)`, which take both layouts.
 ///
 /// A `Value` is created by a transaction (`Transaction.makeString`), published by its commit, and reclaimed by
 /// epochs once replaced or deleted, so a reader that holds one while its worker is pinned needs no reference count.
@@ -69,7 +83,7 @@ package struct Value: Hashable, @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: Value.allocationSize(count: count), alignment: 8)
         let header = raw.bindMemory(to: _ValueHeader.self, capacity: 1)
         precondition(count <= Int(UInt32.max), "value too large")
-        header.initialize(to: _ValueHeader(kind: .string, encoding: encoding, count: UInt32(count)))
+        header.initialize(to: _ValueHeader(kind: .string, encoding: encoding, layout: .flat, count: UInt32(count)))
         let payload = UnsafeMutableRawBufferPointer(start: raw + MemoryLayout<_ValueHeader>.stride, count: count)
         do {
             try fill(payload)
@@ -92,9 +106,20 @@ package struct Value: Hashable, @unchecked Sendable {
         }
     }
 
-    /// Frees the value. Called by reclamation, or by the transaction that made it if it was never published.
-    package func deallocate() {
+    /// Frees the value, and the chunks no other value shares. Called by reclamation, or by the transaction that
+    /// made it if it was never published.
+    ///
+    /// - Returns: the bytes freed, for memory accounting.
+    @discardableResult
+    package func deallocate() -> Int {
+        var freed = MemoryLayout<_ValueHeader>.stride
+        if self.isChunked {
+            freed += StringChunks.release(self)
+        } else {
+            freed += self.count
+        }
         UnsafeMutableRawPointer(self.pointer).deallocate()
+        return freed
     }
 
     @inline(__always) package var kind: ValueKind { self.pointer.pointee.kind }
@@ -105,25 +130,33 @@ package struct Value: Hashable, @unchecked Sendable {
     /// The payload length in bytes.
     @inline(__always) package var count: Int { Int(self.pointer.pointee.count) }
 
-    /// Bytes this value occupies on the heap (header and payload).
-    @inline(__always) package var allocatedBytes: Int { Value.allocationSize(count: self.count) }
+    /// True when the bytes are in chunks (see `StringChunks`).
+    @inline(__always) package var isChunked: Bool { self.pointer.pointee.layout == .chunked }
 
-    /// The payload; valid while the value is (that is, while the reading worker stays pinned).
-    @inline(__always) package var bytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(
+    /// Bytes this value occupies on the heap (header and payload, and every chunk, shared or not): what MEMORY
+    /// USAGE reports.
+    package var allocatedBytes: Int {
+        guard self.isChunked else { return Value.allocationSize(count: self.count) }
+        let chunks = StringChunks.chunkCount(self.count)
+        let perChunk = MemoryLayout<UnsafeMutableRawPointer>.stride + StringChunks.allocationSize
+        return MemoryLayout<_ValueHeader>.stride + chunks * perChunk
+    }
+
+    /// The bytes of a flat value; valid while the value is (that is, while the reading worker stays pinned).
+    /// Only the engine reads them directly; everyone else goes through `withBytes` and its kin.
+    @inline(__always) var bytes: UnsafeRawBufferPointer {
+        assert(!self.isChunked, "a chunked value has no flat bytes")
+        return UnsafeRawBufferPointer(
             start: UnsafeRawPointer(self.pointer) + MemoryLayout<_ValueHeader>.stride,
             count: Int(self.pointer.pointee.count)
         )
     }
 
-    /// A copy of the payload (for tests and tools; the hot path reads `bytes`).
-    package var byteArray: [UInt8] { Array(self.bytes) }
-
-    /// True when the payload equals `other` byte for byte.
-    package func bytesEqual(_ other: UnsafeRawBufferPointer) -> Bool {
-        let mine = self.bytes
-        guard mine.count == other.count else { return false }
-        if mine.count == 0 { return true }
-        return memcmp(mine.baseAddress!, other.baseAddress!, mine.count) == 0
+    /// The bytes of a flat value in place, nil for a chunked one: the fast path of readers that take either.
+    @inline(__always) package var flatBytes: UnsafeRawBufferPointer? {
+        self.isChunked ? nil : self.bytes
     }
+
+    /// A copy of the string (for tests and tools; the hot path reads `withBytes`).
+    package var byteArray: [UInt8] { self.withBytes { Array($0) } }
 }

@@ -65,8 +65,7 @@ package struct Database: @unchecked Sendable {
             let table = shard.table
             table.forEachCell { cell in
                 if let value = Value(bits: cell.valueBitsUnderLock) {
-                    freed += value.allocatedBytes
-                    value.deallocate()
+                    freed += value.deallocate()
                 }
                 freed += Cell.allocationSize(keyCount: cell.key.count)
                 cell.deallocate()

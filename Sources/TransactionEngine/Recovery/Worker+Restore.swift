@@ -52,6 +52,10 @@ extension Worker {
                 if tid > exclusiveBound { self.runExclusive { $0.swapDatabases(first, second) } }
             case .checkpoint:
                 _ = try reader.varint()
+            case .patch:
+                let patch = try reader.patch()
+                let database = try self.restoredDatabase(patch.database, offset: reader.offset)
+                self.restorePatch(database: database, patch, tid: tid)
             }
         }
     }
@@ -100,6 +104,38 @@ extension Worker {
             switch kind {
             case .string:
                 transaction.setString(key, value, expiry: expiresAt == 0 ? .none : .at(expiresAt))
+            }
+        }
+    }
+
+    /// A patch applies to the string the key holds at this point of the replay: the one its commit changed, or
+    /// (over a checkpoint that saw a later state) a later one that later effects bring to the final state, as
+    /// each effect sets the length and the bytes it names. A key with no string is taken as an empty one.
+    private func restorePatch(database: Int, _ patch: PatchFields, tid: UInt64) {
+        self.restoringTID = tid
+        defer { self.restoringTID = nil }
+        self.run(database: database, key: patch.key) { transaction in
+            if transaction.withWorker({ $0.holdsNewer(than: tid) }) { return }
+            switch patch.kind {
+            case .string:
+                var current = transaction.get(patch.key)?.value
+                if let value = current, value.count > patch.count {
+                    // Cut to the logged length (only over a checkpoint that saw a longer, later string).
+                    transaction.setString(patch.key, count: patch.count, expiry: .keep, encoding: .raw) { out in
+                        value.copyBytes(0..<patch.count, to: out.baseAddress!)
+                    }
+                    current = transaction.get(patch.key)?.value
+                }
+                transaction.changeString(
+                    patch.key,
+                    current: current,
+                    count: patch.count,
+                    changed: patch.offset..<patch.offset + patch.bytes.count,
+                    expiry: patch.expiresAt == 0 ? .none : .at(patch.expiresAt),
+                    encoding: .raw
+                ) { out in
+                    if !patch.bytes.isEmpty { out.copyMemory(from: patch.bytes) }
+                }
             }
         }
     }

@@ -12,6 +12,10 @@
 ///     swapDB  = 6 db db
 ///     checkpoint = 7 firstSegment            (opens a checkpoint file; its TID bounds the exclusive effects that
 ///                                             the checkpoint already holds)
+///     patch   = 8 db key kind count offset bytes expiresAt
+///                                            (the key's string, cut or grown with zero bytes to count bytes, with
+///                                             bytes written at offset: what APPEND, SETRANGE, SETBIT and BITFIELD
+///                                             log for a long string rather than all of it)
 ///
 /// where key and value are `varint(length) bytes`.
 package struct CommitRecord: @unchecked Sendable {
@@ -35,6 +39,7 @@ package enum Effect: Equatable, Sendable {
     case flushAll
     case swapDatabases(Int, Int)
     case checkpoint(firstSegment: UInt64)
+    case patch(database: Int, key: [UInt8], kind: ValueKind, count: Int, offset: Int, bytes: [UInt8], expiresAt: Int64)
 
     enum Opcode: UInt8 {
         case put = 1
@@ -44,6 +49,7 @@ package enum Effect: Equatable, Sendable {
         case flushAll = 5
         case swapDatabases = 6
         case checkpoint = 7
+        case patch = 8
     }
 
     /// Decodes every effect in `bytes`.
@@ -80,6 +86,19 @@ package enum Effect: Equatable, Sendable {
                 effects.append(.swapDatabases(first, try reader.varint()))
             case .checkpoint:
                 effects.append(.checkpoint(firstSegment: UInt64(truncatingIfNeeded: try reader.varint())))
+            case .patch:
+                let patch = try reader.patch()
+                effects.append(
+                    .patch(
+                        database: patch.database,
+                        key: Array(patch.key),
+                        kind: patch.kind,
+                        count: patch.count,
+                        offset: patch.offset,
+                        bytes: Array(patch.bytes),
+                        expiresAt: patch.expiresAt
+                    )
+                )
             }
         }
         return effects
@@ -93,6 +112,19 @@ package enum CommitRecordError: Error, Equatable {
     case unknownValueKind(offset: Int)
     case varintTooLong(offset: Int)
     case databaseOutOfRange(Int, offset: Int)
+    /// A patch whose bytes do not fit in its string, or whose string is longer than a string may be.
+    case badPatch(offset: Int)
+}
+
+/// A patch effect's fields, in place (valid as long as the record).
+struct PatchFields {
+    var database: Int
+    var key: UnsafeRawBufferPointer
+    var kind: ValueKind
+    var count: Int
+    var offset: Int
+    var bytes: UnsafeRawBufferPointer
+    var expiresAt: Int64
 }
 
 struct RecordReader {
@@ -134,6 +166,29 @@ struct RecordReader {
         guard count >= 0, count <= self.bytes.count - self.offset else { throw .truncated(offset: self.offset) }
         defer { self.offset += count }
         return UnsafeRawBufferPointer(rebasing: self.bytes[self.offset..<self.offset + count])
+    }
+
+    /// The fields of a patch effect, after its opcode; checks that the bytes fit in the string.
+    mutating func patch() throws(CommitRecordError) -> PatchFields {
+        let database = try self.varint()
+        let key = try self.lengthPrefixedBytes()
+        guard let kind = ValueKind(rawValue: try self.byte()) else { throw .unknownValueKind(offset: self.offset - 1) }
+        let start = self.offset
+        let count = try self.varint()
+        let offset = try self.varint()
+        let bytes = try self.lengthPrefixedBytes()
+        guard count >= 0, count <= Int(UInt32.max), offset >= 0, offset <= count, bytes.count <= count - offset else {
+            throw .badPatch(offset: start)
+        }
+        return PatchFields(
+            database: database,
+            key: key,
+            kind: kind,
+            count: count,
+            offset: offset,
+            bytes: bytes,
+            expiresAt: try self.int64()
+        )
     }
 
     mutating func int64() throws(CommitRecordError) -> Int64 {
@@ -219,7 +274,30 @@ struct RecordBuffer {
         self.append(varint: database)
         self.append(lengthPrefixed: key)
         self.append(byte: value.kind.rawValue)
-        self.append(lengthPrefixed: value.bytes)
+        self.append(varint: value.count)
+        self.reserve(value.count)
+        value.copyBytes(0..<value.count, to: self.base + self.count)
+        self.count += value.count
+        self.append(int64: expiresAt)
+    }
+
+    mutating func appendPatch(
+        database: Int,
+        key: UnsafeRawBufferPointer,
+        value: Value,
+        range: Range<Int>,
+        expiresAt: Int64
+    ) {
+        self.append(byte: Effect.Opcode.patch.rawValue)
+        self.append(varint: database)
+        self.append(lengthPrefixed: key)
+        self.append(byte: value.kind.rawValue)
+        self.append(varint: value.count)
+        self.append(varint: range.lowerBound)
+        self.append(varint: range.count)
+        self.reserve(range.count)
+        value.copyBytes(range, to: self.base + self.count)
+        self.count += range.count
         self.append(int64: expiresAt)
     }
 

@@ -100,6 +100,41 @@ package struct Transaction {
         }
     }
 
+    /// Sets the key to its string `current` (what `get` just returned for it; nil: none) with bytes `changed`
+    /// rewritten by `fill`, grown with zero bytes to `count` (APPEND, SETRANGE, SETBIT, BITFIELD). `fill` gets the
+    /// bytes of `changed` as they are before it runs. A long string is chunked, so this costs the bytes changed
+    /// rather than the string's length, and the log gets the changed bytes only (see `Value.makeChanged`).
+    package func changeString(
+        _ key: KeyBytes,
+        current: Value?,
+        count: Int,
+        changed: Range<Int>,
+        expiry: Expiry,
+        encoding: StringEncoding,
+        _ fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        let (value, allocated) = Value.makeChanged(
+            from: current,
+            count: count,
+            changed: changed,
+            encoding: encoding,
+            fill
+        )
+        self.withWorker { worker in
+            worker.accountAllocation(allocated)
+            worker.transactionWrite(key, value: value.bits, owned: true, expiry: expiry, patch: changed)
+        }
+    }
+
+    /// Sets the key to a copy of `value`, a value this transaction read (COPY): a chunked string shares its chunks.
+    package func setCopy(_ key: KeyBytes, of value: Value, expiry: Expiry, encoding: StringEncoding) {
+        let (copy, allocated) = Value.makeCopy(of: value, encoding: encoding)
+        self.withWorker { worker in
+            worker.accountAllocation(allocated)
+            worker.transactionWrite(key, value: copy.bits, owned: true, expiry: expiry)
+        }
+    }
+
     /// Moves a value this transaction read from another key to `key` (RENAME, MOVE): O(1), no copy.
     ///
     /// The transaction must also delete or overwrite the key it read `value` from; commit checks it.

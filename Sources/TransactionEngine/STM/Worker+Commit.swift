@@ -65,9 +65,26 @@ extension Worker {
         return nil
     }
 
-    func transactionWrite(_ key: KeyBytes, value: UInt, owned: Bool, expiry: Expiry) {
+    /// Buffers a write of `value` to `key`. With `patch`, the value is the key's current value (as this transaction
+    /// reads it) with only those bytes rewritten (and zeros past its end); see `WriteEntry.patchStart`.
+    func transactionWrite(_ key: KeyBytes, value: UInt, owned: Bool, expiry: Expiry, patch: Range<Int>? = nil) {
         let index = self.transactionWriteEntry(key)
         let current = self.writeSet[index]
+        if let patch {
+            if current.value != 0 && current.value == current.baseValue {
+                // The first change of the committed value.
+                self.writeSet[index].patchStart = UInt32(patch.lowerBound)
+                self.writeSet[index].patchEnd = UInt32(patch.upperBound)
+            } else if current.value != 0 && current.isPatch && current.ownsValue {
+                // A change of this transaction's own patch of it: the patch covers both.
+                self.writeSet[index].patchStart = min(current.patchStart, UInt32(patch.lowerBound))
+                self.writeSet[index].patchEnd = max(current.patchEnd, UInt32(patch.upperBound))
+            } else {
+                self.writeSet[index].clearPatch()
+            }
+        } else {
+            self.writeSet[index].clearPatch()
+        }
         var owned = owned
         if !owned {
             self.movedValues = true
@@ -99,6 +116,7 @@ extension Worker {
         guard self.transactionRead(key) != nil else { return false }
         let index = self.transactionWriteEntry(key)
         self.discardOwnedValue(of: index)
+        self.writeSet[index].clearPatch()
         self.writeSet[index].value = 0
         self.writeSet[index].expiresAt = 0
         self.writeSet[index].ownsValue = false
@@ -122,8 +140,7 @@ extension Worker {
     private func discardOwnedValue(of index: Int) {
         let entry = self.writeSet[index]
         if entry.ownsValue, let value = Value(bits: entry.value) {
-            self.accountAllocation(-value.allocatedBytes)
-            value.deallocate()
+            self.accountAllocation(-value.deallocate())
             self.writeSet[index].ownsValue = false
         }
     }
@@ -257,6 +274,12 @@ extension Worker {
         return tid
     }
 
+    /// Whether a change of `changed` bytes of a string now `count` long is logged as a patch rather than a put: for
+    /// strings of 4 KiB or more, when the bytes changed are under half of it.
+    @inline(__always) static func logsPatch(_ changed: Int, of count: Int) -> Bool {
+        count >= 4096 && changed < count / 2
+    }
+
     /// Installs every changed entry with `tid` and unlocks every held cell; encodes the commit record.
     private func install(tid: UInt64) {
         for i in self.writeSet.indices {
@@ -292,6 +315,16 @@ extension Worker {
                 let key = entry.cell.key
                 if entry.value == 0 {
                     self.record.appendDelete(database: entry.databaseIndex, key: key)
+                } else if entry.value != entry.baseValue && entry.isPatch
+                    && Worker.logsPatch(Int(entry.patchEnd - entry.patchStart), of: Value(bits: entry.value)!.count)
+                {
+                    self.record.appendPatch(
+                        database: entry.databaseIndex,
+                        key: key,
+                        value: Value(bits: entry.value)!,
+                        range: Int(entry.patchStart)..<Int(entry.patchEnd),
+                        expiresAt: expiresAt
+                    )
                 } else if entry.value != entry.baseValue {
                     self.record.appendPut(
                         database: entry.databaseIndex,
@@ -408,8 +441,7 @@ extension Worker {
                 entry.cell.unlock(word: entry.baseWord)
             }
             if entry.ownsValue, let value = Value(bits: entry.value) {
-                self.accountAllocation(-value.allocatedBytes)
-                value.deallocate()
+                self.accountAllocation(-value.deallocate())
             }
         }
         if !self.writeSet.isEmpty { self.writeSet.removeAll(keepingCapacity: true) }

@@ -335,6 +335,18 @@ struct WriteEntry {
     var ownsValue: Bool
     var written: Bool
     var locked: Bool
+    /// When `value` is `baseValue` with only bytes `patchStart..<patchEnd` rewritten (and zeros past its end), the
+    /// log gets those bytes rather than the whole string; `patchStart > patchEnd` when it is not.
+    var patchStart: UInt32
+    var patchEnd: UInt32
+
+    /// True when the new value is a patch of the base value (see `patchStart`).
+    var isPatch: Bool { self.patchStart <= self.patchEnd }
+
+    mutating func clearPatch() {
+        self.patchStart = .max
+        self.patchEnd = 0
+    }
 
     /// An entry for `cell` with an empty base and no write yet; the caller fills the base.
     init(cell: Cell, databaseIndex: Int) {
@@ -348,5 +360,7 @@ struct WriteEntry {
         self.ownsValue = false
         self.written = false
         self.locked = false
+        self.patchStart = .max
+        self.patchEnd = 0
     }
 }
