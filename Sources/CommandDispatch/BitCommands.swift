@@ -382,16 +382,17 @@ enum BitCommands {
             reply.arrayHeader(operations.count)
             let current = tx.get(key)?.value
             let length = current?.count ?? 0
-            // The operations run on a copy of the bytes they reach (the window), the string taken as grown to the
-            // furthest bit written; it is installed only if an operation changed a field (even one a later
+            // The operations run on a copy of the bytes the writes reach (the window; a GET reads the string itself
+            // outside it), the string taken as grown to the furthest bit written; it is installed only if an operation changed a field (even one a later
             // operation changes back, as Redis counts them) or the string grew, so a write of the value already
             // there is no change (no write, WATCH holds), as in Redis 7.0. (Redis grows the string even when
             // OVERFLOW FAIL then writes nothing, without signalling it; Weft installs the longer string, which a
             // WATCH sees.)
             var changed = false
             let needed = max(length, Int(highest >> 3) + 1)
-            let windowStart = operations.map { Int($0.offset >> 3) }.min()!
-            let windowEnd = min(operations.map { Int(($0.offset + UInt64($0.bits) - 1) >> 3) + 1 }.max()!, needed)
+            let writes = operations.filter { $0.kind != .get }
+            let windowStart = writes.map { Int($0.offset >> 3) }.min()!
+            let windowEnd = writes.map { Int(($0.offset + UInt64($0.bits) - 1) >> 3) + 1 }.max()!
             var scratch = [UInt8](repeating: 0, count: windowEnd - windowStart)
             if let current, windowStart < length {
                 scratch.withUnsafeMutableBytes { out in
@@ -402,7 +403,16 @@ enum BitCommands {
             scratch.withUnsafeMutableBytes { out in
                 let bytes = UnsafeRawBufferPointer(out)
                 for operation in operations {
-                    let raw = BitCommands.unsignedField(bytes, operation.offset - shift, operation.bits)
+                    var raw: UInt64 = 0
+                    for index in 0..<UInt64(operation.bits) {
+                        let position = operation.offset + index
+                        let byte = Int(position >> 3)
+                        let set =
+                            byte >= windowStart && byte < windowEnd
+                            ? BitCommands.bit(bytes, at: position - shift)
+                            : current.map { BitCommands.bit($0, at: position) } ?? false
+                        raw = raw << 1 | (set ? 1 : 0)
+                    }
                     switch operation.kind {
                     case .get:
                         reply.integer(

@@ -167,6 +167,41 @@ struct RoundTripTests {
         }
     }
 
+    @Test("a checkpoint keeps a value whose expiry has passed: a commit timed before it may still patch or persist it")
+    func checkpointKeepsExpiredValues() throws {
+        try withLogDirectory { directory in
+            let clock = ManualClock()
+            let life = try Life(directory: directory, clock: clock)
+            let now = clock.nowMilliseconds()
+            let long = [UInt8](repeating: 66, count: 100_000)
+            life.worker.set(key("patched"), long, expiry: .at(now + 100))
+            life.worker.set(key("persisted"), bytes("kept"), expiry: .at(now + 100))
+            // The checkpoint's clock is past the expiry (no sweep has removed the values yet)...
+            clock.advance(by: 200)
+            try life.checkpoint()
+            // ...and commits whose time was fixed before it (the clock set back stands for that) change them.
+            clock.advance(by: -200)
+            life.worker.run(keys: [key("patched")]) { tx in
+                tx.append(key("patched"), bytes("x"))
+                _ = key("patched").withUnsafeBytes { tx.setExpiry($0, .none) }
+            }
+            life.worker.expire(key("persisted"), .none)
+            let expected = life.contents
+            #expect(expected[0][key("patched")] == Stored(long + bytes("x")))
+            try life.close()
+            let patches = try loggedRecords(directory).flatMap(\.effects).filter {
+                if case .patch = $0 { return true } else { return false }
+            }
+            #expect(patches.count == 1)
+
+            let restored = try life.next()
+            #expect(restored.report.checkpoint != nil)
+            let diff = differences(restored.contents, expected)
+            #expect(diff.isEmpty, "\(diff)")
+            try restored.close()
+        }
+    }
+
     @Test("an empty directory restores nothing and the first segment is 1")
     func emptyDirectory() throws {
         try withLogDirectory { directory in

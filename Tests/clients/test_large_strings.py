@@ -154,6 +154,13 @@ LONG_CASES = {
                                "GET x", "WATCH w", "@other SETBIT w 700000 0", "MULTI", "SET x 5", "EXEC", "GET x",
                                "STRLEN w", "WATCH w", "@other GETRANGE w 0 -1", "@other BITCOUNT w", "MULTI",
                                "SET x 6", "EXEC", "GET x"],
+    # BITFIELD reads its GET fields from the string outside the bytes its writes reach, and from those bytes (with
+    # the writes before them) inside.
+    "bitfield-gets-far-from-its-writes": [
+        ["SETRANGE", "g", "200000", B], "BITFIELD g GET u8 0 SET u8 #150000 7 GET u16 1599990 GET u8 #150000",
+        "BITFIELD g GET i64 0 INCRBY u4 1200000 3 GET u8 149999 GET u16 1199996 SET i8 #1 -1 GET u32 0",
+        "BITFIELD g GET u8 #900000 SET u1 7000000 1 GET u8 #875000 GET u32 6999990", "STRLEN g",
+        "BITFIELD g SET u8 #0 1 GET u8 #400000", "GETRANGE g 0 3", "BITCOUNT g"],
     "size-limit-on-a-chunked-string": [
         "CONFIG SET proto-max-bulk-len 1048576", ["SETRANGE", "z", "1000000", B], "STRLEN z", "APPEND z abc",
         ["APPEND", "z", b"q" * 28_574], "STRLEN z", "APPEND z x", "SETRANGE z 1048575 y", "SETRANGE z 1048576 y",

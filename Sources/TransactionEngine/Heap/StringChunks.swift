@@ -95,8 +95,9 @@ extension Value {
     ) throws(E) -> R {
         precondition(range.lowerBound >= 0 && range.upperBound <= self.count, "range outside the string")
         guard self.isChunked else { return try body(UnsafeRawBufferPointer(rebasing: self.bytes[range])) }
+        if range.isEmpty { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         let first = range.lowerBound / StringChunks.size
-        if range.isEmpty || (range.upperBound - 1) / StringChunks.size == first {
+        if (range.upperBound - 1) / StringChunks.size == first {
             let start = StringChunks.data(self, first) + (range.lowerBound - first * StringChunks.size)
             return try body(UnsafeRawBufferPointer(start: start, count: range.count))
         }

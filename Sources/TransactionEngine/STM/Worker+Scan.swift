@@ -29,7 +29,10 @@ extension Worker {
     }
 
     /// Like `scan`, and gives each key's TID too (the TID of the commit that installed what `body` sees): the walk
-    /// of a checkpoint.
+    /// of a checkpoint. Unlike `scan` it also gives values whose expiry has passed but that are still in their
+    /// cells: a transaction whose time was fixed before that expiry may still change such a value (a patch, an
+    /// EXPIRE) in a commit logged after the checkpoint, which replay must apply to it. Replay then removes what is
+    /// still expired (`finishRestore`).
     @discardableResult
     package func scanWithTIDs(
         database index: Int,
@@ -37,8 +40,7 @@ extension Worker {
         count: Int,
         _ body: (KeyBytes, Entry, UInt64) -> Void
     ) -> UInt64 {
-        let now = self.clock.nowMilliseconds()
-        return self.walk(database: index, cursor: cursor, count: count, liveAt: now) { cell, snapshot in
+        self.walk(database: index, cursor: cursor, count: count, liveAt: .min) { cell, snapshot in
             body(
                 cell.key,
                 Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt),
