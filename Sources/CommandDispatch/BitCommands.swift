@@ -274,7 +274,17 @@ enum BitCommands {
             throw CommandError("BITOP NOT must be called with a single source key.")
         }
         let length = context.transact(2..<context.arguments.count) { tx, keys -> Int in
-            let sources = keys.dropFirst().map { tx.get($0)?.value.byteArray ?? [] }
+            // Flat strings are read in place; a chunked one is copied whole first (the result needs all of it).
+            var copies: [UnsafeMutableRawBufferPointer] = []
+            defer { copies.forEach { $0.deallocate() } }
+            let sources = keys.dropFirst().map { key -> UnsafeRawBufferPointer in
+                guard let value = tx.get(key)?.value else { return BitCommands.empty }
+                if let flat = value.flatBytes { return flat }
+                let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: value.count, alignment: 16)
+                value.copyBytes(0..<value.count, to: copy.baseAddress!)
+                copies.append(copy)
+                return UnsafeRawBufferPointer(copy)
+            }
             let length = sources.map(\.count).max() ?? 0
             guard length > 0 else {
                 _ = tx.delete(keys[0])
