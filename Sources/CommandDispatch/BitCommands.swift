@@ -276,7 +276,7 @@ enum BitCommands {
         let length = context.transact(2..<context.arguments.count) { tx, keys -> Int in
             // Flat strings are read in place; a chunked one is copied whole first (the result needs all of it).
             var copies: [UnsafeMutableRawBufferPointer] = []
-            defer { copies.forEach { $0.deallocate() } }
+            defer { for copy in copies { copy.deallocate() } }
             let sources = keys.dropFirst().map { key -> UnsafeRawBufferPointer in
                 guard let value = tx.get(key)?.value else { return BitCommands.empty }
                 if let flat = value.flatBytes { return flat }
@@ -378,7 +378,9 @@ enum BitCommands {
             context.read(1) { entry in
                 reply.arrayHeader(operations.count)
                 for operation in operations {
-                    let raw = BitCommands.unsignedField(entry?.value, operation.offset, operation.bits)
+                    let raw = BitCommands.unsignedField(operation.offset, operation.bits) { position in
+                        entry.map { BitCommands.bit($0.value, at: position) } ?? false
+                    }
                     reply.integer(operation.signed ? BitCommands.signExtended(raw, bits: operation.bits) : Int64(raw))
                 }
             }
@@ -393,11 +395,11 @@ enum BitCommands {
             let current = tx.get(key)?.value
             let length = current?.count ?? 0
             // The operations run on a copy of the bytes the writes reach (the window; a GET reads the string itself
-            // outside it), the string taken as grown to the furthest bit written; it is installed only if an operation changed a field (even one a later
-            // operation changes back, as Redis counts them) or the string grew, so a write of the value already
-            // there is no change (no write, WATCH holds), as in Redis 7.0. (Redis grows the string even when
-            // OVERFLOW FAIL then writes nothing, without signalling it; Weft installs the longer string, which a
-            // WATCH sees.)
+            // outside it), the string taken as grown to the furthest bit written. It is installed only if an
+            // operation changed a field (even one a later operation changes back, as Redis counts them) or the
+            // string grew, so a write of the value already there is no change (no write, WATCH holds), as in Redis
+            // 7.0. (Redis grows the string even when OVERFLOW FAIL then writes nothing, without signalling it; Weft
+            // installs the longer string, which a WATCH sees.)
             var changed = false
             let needed = max(length, Int(highest >> 3) + 1)
             let writes = operations.filter { $0.kind != .get }
@@ -413,15 +415,12 @@ enum BitCommands {
             scratch.withUnsafeMutableBytes { out in
                 let bytes = UnsafeRawBufferPointer(out)
                 for operation in operations {
-                    var raw: UInt64 = 0
-                    for index in 0..<UInt64(operation.bits) {
-                        let position = operation.offset + index
+                    let raw = BitCommands.unsignedField(operation.offset, operation.bits) { position in
                         let byte = Int(position >> 3)
-                        let set =
-                            byte >= windowStart && byte < windowEnd
-                            ? BitCommands.bit(bytes, at: position - shift)
-                            : current.map { BitCommands.bit($0, at: position) } ?? false
-                        raw = raw << 1 | (set ? 1 : 0)
+                        guard byte >= windowStart && byte < windowEnd else {
+                            return current.map { BitCommands.bit($0, at: position) } ?? false
+                        }
+                        return BitCommands.bit(bytes, at: position - shift)
                     }
                     switch operation.kind {
                     case .get:
@@ -540,23 +539,13 @@ enum BitCommands {
         return (false, 0)
     }
 
-    /// The `bits` bits from bit `offset`, most significant first; bits past the string's end are zeros.
-    static func unsignedField(_ value: Value?, _ offset: UInt64, _ bits: Int) -> UInt64 {
-        guard let value else { return 0 }
+    /// The `bits` bits from bit `offset`, most significant first, each read by `bit`.
+    @inline(__always) static func unsignedField(_ offset: UInt64, _ bits: Int, _ bit: (UInt64) -> Bool) -> UInt64 {
         var field: UInt64 = 0
         for index in 0..<UInt64(bits) {
-            field = field << 1 | (BitCommands.bit(value, at: offset + index) ? 1 : 0)
+            field = field << 1 | (bit(offset + index) ? 1 : 0)
         }
         return field
-    }
-
-    /// A `bits`-wide field from bit `offset` of `bytes`, bits past the end being 0.
-    static func unsignedField(_ bytes: UnsafeRawBufferPointer, _ offset: UInt64, _ bits: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for index in 0..<UInt64(bits) {
-            value = value << 1 | (BitCommands.bit(bytes, at: offset + index) ? 1 : 0)
-        }
-        return value
     }
 
     /// A `bits`-wide two's complement field read as a signed integer.

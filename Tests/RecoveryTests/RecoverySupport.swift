@@ -254,6 +254,13 @@ func loggedRecords(_ directory: String) throws -> [(tid: UInt64, effects: [Effec
     return records
 }
 
+/// How many patch effects the log in `directory` holds.
+func loggedPatchCount(_ directory: String) throws -> Int {
+    try loggedRecords(directory).flatMap(\.effects).count {
+        if case .patch = $0 { return true } else { return false }
+    }
+}
+
 /// The decimal number a value spells (-1 when it is not one).
 func decimal(_ value: [UInt8]?) -> Int { Int(String(decoding: value ?? [], as: UTF8.self)) ?? -1 }
 

@@ -154,10 +154,7 @@ struct RoundTripTests {
             #expect(expected[0][names[0]]?.expiresAt == now + 3_600_000)
             try life.close()
             // (The records before the checkpoint went with the segments it replaced.)
-            let patches = try loggedRecords(directory).flatMap(\.effects).filter {
-                if case .patch = $0 { return true } else { return false }
-            }
-            #expect(patches.count > 0)
+            #expect(try loggedPatchCount(directory) > 0)
 
             let restored = try life.next()
             #expect(restored.report.checkpoint != nil)
@@ -189,10 +186,7 @@ struct RoundTripTests {
             let expected = life.contents
             #expect(expected[0][key("patched")] == Stored(long + bytes("x")))
             try life.close()
-            let patches = try loggedRecords(directory).flatMap(\.effects).filter {
-                if case .patch = $0 { return true } else { return false }
-            }
-            #expect(patches.count == 1)
+            #expect(try loggedPatchCount(directory) == 1)
 
             let restored = try life.next()
             #expect(restored.report.checkpoint != nil)

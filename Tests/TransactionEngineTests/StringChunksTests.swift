@@ -117,6 +117,14 @@ struct StringChunksTests {
             out in out.initializeMemory(as: UInt8.self, repeating: 1)
         }
         #expect(appended == MemoryLayout<_ValueHeader>.stride + table + StringChunks.allocationSize)
+        // Cut (what replay does with a patch over a longer string): whole chunks shared, the last one copied.
+        let cutCount = 5 * Self.size + 5
+        let (cut, cutAllocated) = Value.makeChanged(from: changed, count: cutCount, changed: 0..<1, encoding: .raw) {
+            $0[0] = 7
+        }
+        #expect(cut.byteArray == [7] + Array(changed.byteArray[1..<cutCount]))
+        #expect(cutAllocated == MemoryLayout<_ValueHeader>.stride + 6 * 8 + 2 * StringChunks.allocationSize)
+        cut.deallocate()
         let (copy, copied) = Value.makeCopy(of: longer, encoding: .raw)
         #expect(copied == MemoryLayout<_ValueHeader>.stride + table)
         let expected = longer.byteArray

@@ -145,7 +145,7 @@ extension Value {
     // MARK: Making changed copies
 
     /// Makes the string that `base` (nil: an empty string) becomes when bytes `changed` are rewritten by `fill`,
-    /// `count` bytes long (at least `base`'s length): bytes past `base`'s end are zero, and `fill` gets bytes
+    /// `count` bytes long (cut, or grown with zero bytes past `base`'s end), and `fill` gets bytes
     /// `changed` as they are then, to change in place. The result is chunked when `count` reaches
     /// `StringChunks.threshold`, sharing with a chunked `base` every chunk that holds the same bytes.
     ///
@@ -159,7 +159,7 @@ extension Value {
         _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) -> (value: Value, allocated: Int) {
         let baseCount = base?.count ?? 0
-        precondition(count >= baseCount && changed.lowerBound >= 0 && changed.upperBound <= count, "bad change")
+        precondition(changed.lowerBound >= 0 && changed.upperBound <= count, "bad change")
         if count < StringChunks.threshold {
             let value = Value.makeString(count: count, encoding: encoding) { out in
                 let kept = min(baseCount, count)

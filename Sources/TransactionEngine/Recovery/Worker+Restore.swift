@@ -118,17 +118,10 @@ extension Worker {
             if transaction.withWorker({ $0.holdsNewer(than: tid) }) { return }
             switch patch.kind {
             case .string:
-                var current = transaction.get(patch.key)?.value
-                if let value = current, value.count > patch.count {
-                    // Cut to the logged length (only over a checkpoint that saw a longer, later string).
-                    transaction.setString(patch.key, count: patch.count, expiry: .keep, encoding: .raw) { out in
-                        value.copyBytes(0..<patch.count, to: out.baseAddress!)
-                    }
-                    current = transaction.get(patch.key)?.value
-                }
+                // (Cut to the logged length if the string is longer.)
                 transaction.changeString(
                     patch.key,
-                    current: current,
+                    current: transaction.get(patch.key)?.value,
                     count: patch.count,
                     changed: patch.offset..<patch.offset + patch.bytes.count,
                     expiry: patch.expiresAt == 0 ? .none : .at(patch.expiresAt),
