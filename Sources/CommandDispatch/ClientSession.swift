@@ -42,6 +42,9 @@ package struct ClientSession: Sendable {
     /// Set by CLIENT PAUSE: the server sends this reply, and every later one, only once each event loop has
     /// finished what it was running when the pause began, so that nothing the pause holds commits after the OK.
     package var waitsForEveryLoop = false
+    /// MONITOR mode: the connection is fed every command run (see `MonitorFeed`), may not touch the keyspace, and
+    /// is never closed for idleness. RESET ends it.
+    package var monitoring = false
 
     /// CLIENT REPLY's states, as Redis's CLIENT_REPLY_OFF, CLIENT_REPLY_SKIP_NEXT and CLIENT_REPLY_SKIP.
     package enum ReplyMode: Sendable {

@@ -82,6 +82,7 @@ enum CommandCategories {
         "memory|help": ["@slow"],
         "memory|usage": ["@read", "@slow"],
         "mget": ["@read", "@string", "@fast"],
+        "monitor": ["@admin", "@slow", "@dangerous"],
         "move": ["@keyspace", "@write", "@fast"],
         "mset": ["@write", "@string", "@slow"],
         "msetnx": ["@write", "@string", "@slow"],

@@ -482,6 +482,11 @@ extension CommandDocs {
                 ),
             ]
         ),
+        "monitor": CommandDoc(
+            "Listen for all requests received by the server in real time",
+            since: "1.0.0",
+            group: "server"
+        ),
         "role": CommandDoc(
             "Return the role of the instance in the context of replication",
             since: "2.8.12",

@@ -663,6 +663,11 @@ package enum CommandInfoTable {
                 )
             ]
         ),
+        "monitor": Entry(
+            arity: 1,
+            flags: ["admin", "noscript", "loading", "stale"],
+            keys: (0, 0, 0)
+        ),
         "move": Entry(
             arity: 3,
             flags: ["write", "fast"],

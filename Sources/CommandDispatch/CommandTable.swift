@@ -14,6 +14,13 @@ package struct CommandTable: Sendable {
     package private(set) var statisticsNames: [String] = []
     /// A container's subcommand rows, by the container's row and the subcommand's lowercase name.
     private var subcommandSlots: [Int: [String: Int]] = [:]
+    /// By statistics row: whether MONITOR never shows the command (Redis's `admin` flag).
+    private var hiddenFromMonitor: [Bool] = []
+    /// By statistics row: whether the command reads or writes keys (Redis's `readonly`, `write` and
+    /// `may_replicate` flags), which a connection in MONITOR mode may not run.
+    private var touchesKeyspace: [Bool] = []
+    /// The connections in MONITOR mode; every copy of the table shares it.
+    package let monitors = MonitorFeed()
 
     /// The table with every command family registered.
     package static let standard: CommandTable = {
@@ -26,6 +33,7 @@ package struct CommandTable: Sendable {
         table.register(ServerCommands.all)
         table.register(ConfigCommands.all)
         table.register(ObservabilityCommands.all)
+        table.register(MonitorCommands.all)
         return table
     }()
 
@@ -33,10 +41,10 @@ package struct CommandTable: Sendable {
         for spec in specs {
             precondition(self.commands[spec.name] == nil, "command \(spec.name) registered twice")
             spec.statisticsSlot = self.statisticsNames.count
-            self.statisticsNames.append(spec.name)
+            self.addStatisticsRow(spec.name, spec: spec)
             for subcommand in (spec.subcommands ?? [:]).keys.sorted() {
                 self.subcommandSlots[spec.statisticsSlot, default: [:]][subcommand] = self.statisticsNames.count
-                self.statisticsNames.append("\(spec.name)|\(subcommand)")
+                self.addStatisticsRow("\(spec.name)|\(subcommand)", spec: spec)
             }
             self.commands[spec.name] = spec
             precondition(self.commands.count * 4 <= self.slots.count, "the command table is too full")
@@ -48,6 +56,44 @@ package struct CommandTable: Sendable {
             }
             self.slots[slot] = spec
             self.slotNames[slot] = name
+        }
+    }
+
+    /// Adds the statistics row of a command or subcommand (`config|get`), with the flags MONITOR looks at: Redis's,
+    /// from `CommandInfoTable`, or else the spec's.
+    private mutating func addStatisticsRow(_ name: String, spec: CommandSpec) {
+        self.statisticsNames.append(name)
+        if let flags = CommandInfoTable.byName[name]?.flags {
+            self.hiddenFromMonitor.append(flags.contains("admin"))
+            self.touchesKeyspace.append(flags.contains { $0 == "readonly" || $0 == "write" || $0 == "may_replicate" })
+        } else {
+            self.hiddenFromMonitor.append(spec.flags.contains(.admin))
+            self.touchesKeyspace.append(!spec.flags.isDisjoint(with: [.readonly, .write]))
+        }
+    }
+
+    /// The statistics row of a command's arguments (its subcommand's, for a container), or -1 when it names no
+    /// command or no subcommand of it.
+    func statisticsSlot(of arguments: CommandArguments) -> Int {
+        guard let spec = self.spec(forName: arguments.bytes(0)) else { return -1 }
+        guard spec.subcommands != nil else { return spec.statisticsSlot }
+        guard arguments.count >= 2 else { return -1 }
+        return self.subcommandSlot(spec, String(decoding: arguments.bytes(1), as: UTF8.self).lowercased())
+    }
+
+    /// Feeds a command that ran to the monitors (see `MonitorFeed`), unless it is one they never see; a caller that
+    /// monitors gets its own line in `reply`.
+    func feedMonitors(
+        _ arguments: CommandArguments,
+        slot: Int,
+        database: Int,
+        session: ClientSession,
+        reply: inout RESPReplyWriter
+    ) {
+        guard slot < 0 || !self.hiddenFromMonitor[slot] else { return }
+        let line = self.monitors.feed(arguments, database: database, address: session.address, caller: session.id)
+        if let line, session.monitoring {
+            reply.buffer.writeBytes(line)
         }
     }
 
@@ -194,6 +240,12 @@ package struct CommandTable: Sendable {
             CommandTable.reject(refusal, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
             return true
         }
+        // MONITOR mode: no key may be read or written (Redis's check for replicas, which monitors are).
+        if session.monitoring, slot >= 0, self.touchesKeyspace[slot] {
+            let text = "ERR Replica can't interact with the keyspace"
+            CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
+            return true
+        }
         // CLIENT PAUSE, after every check above, as in Redis's processCommand (commands inside EXEC were held, if at
         // all, as EXEC). Under WRITE it holds what writes: a write command, queued or not, or an EXEC whose queue
         // has one.
@@ -237,6 +289,10 @@ package struct CommandTable: Sendable {
             if elapsed >= statistics.slowLog.thresholdNanoseconds {
                 statistics.offerToSlowLog(arguments, nanoseconds: elapsed, session: session)
             }
+        }
+        // Commands inside EXEC are fed by EXEC, once it has committed.
+        if transaction == nil, exclusive == nil, self.monitors.count.load(ordering: .relaxed) > 0 {
+            self.feedMonitors(arguments, slot: slot, database: session.database, session: session, reply: &reply)
         }
         return true
     }

@@ -39,13 +39,14 @@ package enum ConnectionCommands {
             reply.simple("OK")
         },
         CommandSpec("reset", arity: 1, flags: [.fast, .noQueue, .noAuth]) { context, reply in
-            // RESET: leave MULTI, drop watches, back to database 0, RESP2, no name, CLIENT REPLY ON, and
+            // RESET: leave MULTI and MONITOR, drop watches, back to database 0, RESP2, no name, CLIENT REPLY ON, and
             // unauthenticated when the default user needs a password.
             TransactionCommands.endMulti(&context.session, worker: context.worker)
             context.session.authenticated = !(context.server?.requiresPassword ?? false)
             context.session.database = 0
             context.session.protocolVersion = 2
             context.session.name = ""
+            context.session.monitoring = false
             // CLIENT REPLY ON, except that a RESET skipped by CLIENT REPLY SKIP stays unanswered; NO-EVICT stays (as
             // Redis 7.0's RESET).
             if context.session.replyMode != .skip { context.session.replyMode = .on }

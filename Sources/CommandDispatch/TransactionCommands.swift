@@ -82,6 +82,7 @@ package enum TransactionCommands {
         }
         let mark = reply.buffer.writerIndex
         var finalSession = start
+        var finalDatabases: [Int] = []
         let worker = context.worker
         let server = context.server
         // What the commands count waits for the commit: a re-run attempt would count them twice.
@@ -99,7 +100,7 @@ package enum TransactionCommands {
                 reply.buffer.moveWriterIndex(to: mark)
                 statistics?.restartDeferring()
                 var session = start
-                TransactionCommands.run(
+                finalDatabases = TransactionCommands.run(
                     queued,
                     table,
                     &session,
@@ -126,6 +127,24 @@ package enum TransactionCommands {
             reply.nullArray()
         } else {
             TransactionCommands.keep(finalSession, in: &context.session)
+            TransactionCommands.feedMonitors(queued, finalDatabases, table, context.session, &reply)
+        }
+    }
+
+    /// Feeds the commands an EXEC ran to the monitors, each with the database it left (the caller feeds EXEC).
+    private static func feedMonitors(
+        _ queued: [QueuedCommand],
+        _ databases: [Int],
+        _ table: CommandTable,
+        _ session: ClientSession,
+        _ reply: inout RESPReplyWriter
+    ) {
+        guard databases.count == queued.count else { return }
+        for (command, database) in zip(queued, databases) {
+            command.withArguments { arguments in
+                let slot = table.statisticsSlot(of: arguments)
+                table.feedMonitors(arguments, slot: slot, database: database, session: session, reply: &reply)
+            }
         }
     }
 
@@ -142,6 +161,8 @@ package enum TransactionCommands {
     }
 
     /// EXEC's reply: the array of the queued commands' replies, each command run in `transaction` or `exclusive`.
+    /// Returns the database each command left, for the monitors (empty while nobody monitors).
+    @discardableResult
     private static func run(
         _ queued: [QueuedCommand],
         _ table: CommandTable,
@@ -152,7 +173,9 @@ package enum TransactionCommands {
         exclusive: ExclusiveTransaction?,
         _ server: (any ServerContext)?,
         _ statistics: CommandStatistics?
-    ) {
+    ) -> [Int] {
+        let monitored = table.monitors.count.load(ordering: .relaxed) > 0
+        var databases: [Int] = []
         reply.arrayHeader(queued.count)
         for command in queued {
             command.withArguments { arguments in
@@ -168,7 +191,9 @@ package enum TransactionCommands {
                     statistics: statistics
                 )
             }
+            if monitored { databases.append(session.database) }
         }
+        return databases
     }
 
     private static func execExclusively(
@@ -179,6 +204,7 @@ package enum TransactionCommands {
         _ reply: inout RESPReplyWriter
     ) {
         var session = context.session
+        var databases: [Int] = []
         let worker = context.worker
         let server = context.server
         let statistics = context.statistics
@@ -190,7 +216,7 @@ package enum TransactionCommands {
                 reply.nullArray()
                 return
             }
-            TransactionCommands.run(
+            databases = TransactionCommands.run(
                 queued,
                 table,
                 &session,
@@ -203,6 +229,7 @@ package enum TransactionCommands {
             )
         }
         TransactionCommands.keep(session, in: &context.session)
+        TransactionCommands.feedMonitors(queued, databases, table, context.session, &reply)
     }
 
 

@@ -22,6 +22,7 @@ final class ClientRecord: Sendable {
         var inMulti = false
         var queued = 0
         var noEvict = false
+        var monitoring = false
 
         init() {}
 
@@ -34,6 +35,7 @@ final class ClientRecord: Sendable {
             self.inMulti = session.inMulti
             self.queued = session.queued.count
             self.noEvict = session.noEvict
+            self.monitoring = session.monitoring
             if session.runningExec > 0 {
                 self.inMulti = true
                 self.queued = session.runningExec
@@ -96,9 +98,10 @@ final class ClientRecord: Sendable {
         let state = current ?? self.state.withLock { $0 }
         let age = (now - self.createdAt) / 1000
         let idle = (now - self.lastInteraction.load(ordering: .relaxed)) / 1000
-        // Redis's letters, in its order: x in MULTI, b blocked (by CLIENT PAUSE), e for NO-EVICT, N for none.
-        let flags = (state.inMulti ? "x" : "") + (self.blocked.load(ordering: .relaxed) ? "b" : "")
-            + (state.noEvict ? "e" : "")
+        // Redis's letters, in its order: O for MONITOR, x in MULTI, b blocked (by CLIENT PAUSE), e for NO-EVICT, N
+        // for none.
+        let flags = (state.monitoring ? "O" : "") + (state.inMulti ? "x" : "")
+            + (self.blocked.load(ordering: .relaxed) ? "b" : "") + (state.noEvict ? "e" : "")
         let output = self.outputBytes.load(ordering: .relaxed)
         let query = self.queryBytes.load(ordering: .relaxed)
         let multi = state.inMulti ? String(state.queued) : "-1"

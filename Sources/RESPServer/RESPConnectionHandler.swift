@@ -1,4 +1,5 @@
 import CommandDispatch
+import CommitLog
 import NIOCore
 import RESPCodec
 import TransactionEngine
@@ -71,6 +72,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     }
     /// Whether this handler is on its `LoopState`'s list of paused connections.
     private var parked = false
+    /// While the connection is in MONITOR mode: what the feed hands its lines to.
+    private var monitorSink: MonitorConnection? = nil
 
     init(state: LoopState, table: CommandTable, limits: RESPLimits, record: ClientRecord, server: RESPServer) {
         self.state = state
@@ -239,6 +242,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             statistics.countError(text)
             self.closing = true
         }
+        if self.session.monitoring != (self.monitorSink != nil) { self.updateMonitoring(context) }
         if reply.buffer.readableBytes > 0 { statistics.countWrite(bytes: reply.buffer.readableBytes) }
         self.record.update(from: self.session)
         self.decoder.releaseArguments()
@@ -264,19 +268,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         if reply.buffer.readableBytes > 0 {
             context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
             if reply.buffer.capacity <= RESPConnectionHandler.keptReplyCapacity { self.replyBuffer = reply.buffer }
-            // Only while an output limit is set are the unsent bytes measured after each write: a client past the
-            // hard limit is closed (client-output-buffer-limit); the soft limit is the housekeeper's
-            // (RESPServer.enforceSoftLimits). Otherwise CLIENT LIST's omem follows the writability changes.
-            let limit = self.server.outputHardLimit.load(ordering: .relaxed)
-            if limit > 0 || self.server.outputSoftLimit.load(ordering: .relaxed) > 0 {
-                let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-                self.record.outputBytes.store(pending, ordering: .relaxed)
-                if limit > 0, pending > limit {
-                    self.closing = true
-                    context.close(promise: nil)
-                    return
-                }
-            }
+            if self.closedOverOutputLimit(context) { return }
         }
         if self.closing {
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -285,6 +277,50 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 bound.value.close(promise: nil)
             }
         }
+    }
+
+    /// Only while an output limit is set are the unsent bytes measured after each write: a client past the hard
+    /// limit is closed (client-output-buffer-limit); the soft limit is the housekeeper's
+    /// (RESPServer.enforceSoftLimits). Otherwise CLIENT LIST's omem follows the writability changes.
+    private func closedOverOutputLimit(_ context: ChannelHandlerContext) -> Bool {
+        let limit = self.server.outputHardLimit.load(ordering: .relaxed)
+        guard limit > 0 || self.server.outputSoftLimit.load(ordering: .relaxed) > 0 else { return false }
+        let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        self.record.outputBytes.store(pending, ordering: .relaxed)
+        guard limit > 0, pending > limit else { return false }
+        self.closing = true
+        context.close(promise: nil)
+        return true
+    }
+
+    /// Joins or leaves the monitors after MONITOR or RESET changed the session's mode.
+    private func updateMonitoring(_ context: ChannelHandlerContext) {
+        if self.session.monitoring {
+            let sink = MonitorConnection(handler: self, context: context)
+            self.monitorSink = sink
+            self.table.monitors.add(id: self.record.id, sink: sink)
+        } else {
+            self.table.monitors.remove(id: self.record.id)
+            self.monitorSink = nil
+        }
+    }
+
+    /// Writes lines the monitor feed gathered from other connections (after any held replies, as Redis appends
+    /// them to the reply buffer); flushed with this turn's other replies. Runs on the loop.
+    func writeMonitorLines(_ lines: [UInt8], context: ChannelHandlerContext) {
+        guard self.monitorSink != nil, !self.closing, context.channel.isActive else { return }
+        // CLIENT REPLY OFF silences the feed too, as in Redis.
+        guard self.session.replyMode != .off else { return }
+        var buffer = context.channel.allocator.buffer(capacity: lines.count)
+        buffer.writeBytes(lines)
+        self.state.statistics.countWrite(bytes: lines.count)
+        if self.held != nil {
+            self.held!.writeBuffer(&buffer)
+            return
+        }
+        context.write(self.wrapOutboundOut(buffer), promise: nil)
+        self.state.flushLater(context)
+        _ = self.closedOverOutputLimit(context)
     }
 
     /// Calls `body` with the arguments of the batch's entry `index` and its spec when `prepare` found it (lent
@@ -449,6 +485,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         TransactionCommands.releaseWatches(&self.session, worker: self.worker)
+        if self.monitorSink != nil {
+            self.table.monitors.remove(id: self.record.id)
+            self.monitorSink = nil
+        }
         if self.parked || !self.postponed.isEmpty {
             // What a pause held for a client that left never runs, and its memory goes now, not at the pause's end.
             self.closing = true
@@ -502,4 +542,36 @@ final class RejectingHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// A connection in MONITOR mode as the feed sees it: lines fed from any event loop are gathered here and written on
+/// the connection's own loop, all that gathered in one write.
+final class MonitorConnection: MonitorSink, @unchecked Sendable {
+    private let loop: any EventLoop
+    private let target: NIOLoopBound<(RESPConnectionHandler, ChannelHandlerContext)>
+    /// Lines not yet handed to the loop.
+    private let gathered = Locked<[UInt8]>([])
+
+    /// Made on the connection's loop.
+    init(handler: RESPConnectionHandler, context: ChannelHandlerContext) {
+        self.loop = context.eventLoop
+        self.target = NIOLoopBound((handler, context), eventLoop: context.eventLoop)
+    }
+
+    func deliver(_ line: [UInt8]) {
+        let first = self.gathered.withLock { gathered in
+            defer { gathered.append(contentsOf: line) }
+            return gathered.isEmpty
+        }
+        if first { self.loop.execute { self.writeGathered() } }
+    }
+
+    private func writeGathered() {
+        let lines = self.gathered.withLock { gathered in
+            defer { gathered = [] }
+            return gathered
+        }
+        let (handler, context) = self.target.value
+        handler.writeMonitorLines(lines, context: context)
+    }
 }

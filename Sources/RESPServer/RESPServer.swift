@@ -302,7 +302,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         let limit = ClientRecord.nowMilliseconds() - Int64(timeout) * 1000
         let idle = self.clients.withLock { clients in
             clients.values.filter {
-                $0.lastInteraction.load(ordering: .relaxed) < limit && !$0.state.withLock(\.inMulti)
+                $0.lastInteraction.load(ordering: .relaxed) < limit
+                    && !$0.state.withLock { $0.inMulti || $0.monitoring }
                     && !$0.blocked.load(ordering: .relaxed)
             }
         }
