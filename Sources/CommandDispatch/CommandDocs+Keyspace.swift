@@ -28,6 +28,17 @@ extension CommandDocs {
                 """,
             arguments: [.key("key", spec: 0, .multiple)]
         ),
+        "dump": CommandDoc(
+            "Return a serialized version of the value stored at the specified key.",
+            since: "2.6.0",
+            group: "generic",
+            complexity: """
+                O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects \
+                composing the value and M their average size. For small string values the time complexity is thus \
+                O(1)+O(1*M) where M is small, so simply O(1).
+                """,
+            arguments: [.key("key", spec: 0)]
+        ),
         "exists": CommandDoc(
             "Determine if a key exists",
             since: "1.0.0",
@@ -234,6 +245,31 @@ extension CommandDocs {
                 ("3.2.0", "The command no longer returns an error when source and destination names are the same.")
             ],
             arguments: [.key("key", spec: 0), .key("newkey", spec: 1)]
+        ),
+        "restore": CommandDoc(
+            "Create a key using the provided serialized value, previously obtained using DUMP.",
+            since: "2.6.0",
+            group: "generic",
+            complexity: """
+                O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the \
+                number of Redis objects composing the value and M their average size. For small string values the \
+                time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values \
+                the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).
+                """,
+            history: [
+                ("3.0.0", "Added the `REPLACE` modifier."),
+                ("5.0.0", "Added the `ABSTTL` modifier."),
+                ("5.0.0", "Added the `IDLETIME` and `FREQ` options."),
+            ],
+            arguments: [
+                .key("key", spec: 0),
+                .integer("ttl"),
+                .string("serialized-value"),
+                .token("REPLACE", since: "3.0.0", .optional),
+                .token("ABSTTL", since: "5.0.0", .optional),
+                .integer("seconds", token: "IDLETIME", since: "5.0.0", .optional),
+                .integer("frequency", token: "FREQ", since: "5.0.0", .optional),
+            ]
         ),
         "scan": CommandDoc(
             "Incrementally iterate the keys space",

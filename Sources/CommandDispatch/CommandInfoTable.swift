@@ -373,6 +373,19 @@ package enum CommandInfoTable {
             flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
             keys: (0, 0, 0)
         ),
+        "dump": Entry(
+            arity: 2,
+            flags: ["readonly"],
+            keys: (1, 1, 1),
+            tips: ["nondeterministic_output"],
+            keySpecs: [
+                KeySpec(
+                    flags: ["RO", "access"],
+                    begin: .index(1),
+                    find: .range(lastKey: 0, step: 1, limit: 0)
+                )
+            ]
+        ),
         "echo": Entry(
             arity: 2,
             flags: ["loading", "stale", "fast"],
@@ -901,6 +914,18 @@ package enum CommandInfoTable {
             arity: 1,
             flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
             keys: (0, 0, 0)
+        ),
+        "restore": Entry(
+            arity: -4,
+            flags: ["write", "denyoom"],
+            keys: (1, 1, 1),
+            keySpecs: [
+                KeySpec(
+                    flags: ["OW", "update"],
+                    begin: .index(1),
+                    find: .range(lastKey: 0, step: 1, limit: 0)
+                )
+            ]
         ),
         "role": Entry(
             arity: 1,

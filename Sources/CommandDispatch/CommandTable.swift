@@ -33,6 +33,7 @@ package struct CommandTable: Sendable {
         table.register(ServerCommands.all)
         table.register(ConfigCommands.all)
         table.register(ObservabilityCommands.all)
+        table.register(DumpCommands.all)
         table.register(MonitorCommands.all)
         return table
     }()
