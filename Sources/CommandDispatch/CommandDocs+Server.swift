@@ -400,6 +400,13 @@ extension CommandDocs {
             group: "server",
             complexity: "O(1)"
         ),
+        "debug": CommandDoc(
+            "A container for debugging commands",
+            since: "1.0.0",
+            group: "server",
+            complexity: "Depends on subcommand.",
+            systemCommand: true
+        ),
         "flushall": CommandDoc(
             "Remove all keys from all databases",
             since: "1.0.0",
@@ -433,6 +440,12 @@ extension CommandDocs {
             complexity: "O(1)",
             history: [("7.0.0", "Added support for taking multiple section arguments.")],
             arguments: [.string("section", [.optional, .multiple])]
+        ),
+        "lastsave": CommandDoc(
+            "Get the UNIX time stamp of the last successful save to disk",
+            since: "1.0.0",
+            group: "server",
+            complexity: "O(1)"
         ),
         "memory": CommandDoc(
             "A container for memory diagnostics commands",

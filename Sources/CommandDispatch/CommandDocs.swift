@@ -17,6 +17,8 @@ package struct CommandDoc: Sendable {
     package let complexity: String?
     /// The version that deprecated the command and what replaces it; `doc_flags` is then `deprecated`.
     package let deprecated: (since: String, replacedBy: String)?
+    /// Redis's `syscmd` doc flag: a command for the server's operators, not applications (DEBUG).
+    package let systemCommand: Bool
     /// Changes by Redis version, oldest first.
     package let history: [(version: String, change: String)]
     package let arguments: [CommandArgumentDoc]
@@ -31,6 +33,7 @@ package struct CommandDoc: Sendable {
         group: String,
         complexity: String? = nil,
         deprecated: (since: String, replacedBy: String)? = nil,
+        systemCommand: Bool = false,
         history: [(version: String, change: String)] = [],
         arguments: [CommandArgumentDoc] = [],
         subcommands: [String: CommandDoc] = [:]
@@ -40,6 +43,7 @@ package struct CommandDoc: Sendable {
         self.group = group
         self.complexity = complexity
         self.deprecated = deprecated
+        self.systemCommand = systemCommand
         self.history = history
         self.arguments = arguments
         self.subcommands = subcommands
@@ -51,7 +55,8 @@ package struct CommandDoc: Sendable {
     package func write(to reply: inout RESPReplyWriter) {
         var count = 3
         if self.complexity != nil { count += 1 }
-        if self.deprecated != nil { count += 3 }
+        if self.deprecated != nil { count += 2 }
+        if self.deprecated != nil || self.systemCommand { count += 1 }
         if !self.history.isEmpty { count += 1 }
         if !self.arguments.isEmpty { count += 1 }
         if !self.subcommands.isEmpty { count += 1 }
@@ -66,10 +71,13 @@ package struct CommandDoc: Sendable {
             reply.bulk("complexity")
             reply.bulk(complexity)
         }
-        if let deprecated = self.deprecated {
+        if self.deprecated != nil || self.systemCommand {
             reply.bulk("doc_flags")
-            reply.setHeader(1)
-            reply.simple("deprecated")
+            reply.setHeader(self.deprecated != nil && self.systemCommand ? 2 : 1)
+            if self.deprecated != nil { reply.simple("deprecated") }
+            if self.systemCommand { reply.simple("syscmd") }
+        }
+        if let deprecated = self.deprecated {
             reply.bulk("deprecated_since")
             reply.bulk(deprecated.since)
             reply.bulk("replaced_by")

@@ -331,6 +331,11 @@ package enum CommandInfoTable {
             keys: (0, 0, 0),
             tips: ["request_policy:all_shards", "response_policy:agg_sum"]
         ),
+        "debug": Entry(
+            arity: -2,
+            flags: ["admin", "noscript", "loading", "stale"],
+            keys: (0, 0, 0)
+        ),
         "decr": Entry(
             arity: 2,
             flags: ["write", "denyoom", "fast"],
@@ -582,6 +587,12 @@ package enum CommandInfoTable {
             flags: ["readonly"],
             keys: (0, 0, 0),
             tips: ["request_policy:all_shards", "nondeterministic_output_order"]
+        ),
+        "lastsave": Entry(
+            arity: 1,
+            flags: ["loading", "stale", "fast"],
+            keys: (0, 0, 0),
+            tips: ["nondeterministic_output"]
         ),
         "latency": Entry(
             arity: -2,

@@ -103,6 +103,9 @@ package final class CommandSpec: @unchecked Sendable {
         /// May make the data set grow: refused while used memory is past `maxmemory` (Redis's `denyoom`, taken from
         /// `CommandInfoTable`).
         package static let denyOOM = Flags(rawValue: 1 << 7)
+        /// Refused before it runs, as Redis refuses its `protected` commands under the default
+        /// `enable-debug-command no` (DEBUG: Weft has no debugging commands to enable).
+        package static let protected = Flags(rawValue: 1 << 8)
     }
 
     package typealias Handler = @Sendable (CommandContext, inout RESPReplyWriter) throws(CommandError) -> Void

@@ -233,6 +233,11 @@ package struct CommandTable: Sendable {
             CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
             return true
         }
+        if spec.flags.contains(.protected) {
+            let text = ServerCommands.debugRefusal
+            CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
+            return true
+        }
         // Commands inside EXEC were checked when EXEC itself was. `mayRefuse` comes first: asking the server
         // through its existential costs a retain and a release.
         if mayRefuse, transaction == nil, exclusive == nil, let server,

@@ -10,6 +10,12 @@ import Darwin
 
 /// INFO, COMMAND, TIME, SHUTDOWN (redis `src/server.c`).
 enum ServerCommands {
+    /// Redis's refusal of DEBUG under `enable-debug-command no`.
+    static let debugRefusal =
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a "
+        + "local connection, otherwise you need to set this option in the configuration file, and then restart the "
+        + "server."
+
     static let all: [CommandSpec] = [
         CommandSpec("info", arity: -1, flags: []) { context, reply in
             reply.verbatim(ServerCommands.info(context))
@@ -18,6 +24,14 @@ enum ServerCommands {
         // never had one).
         CommandSpec("memory", arity: -2, flags: []) { context, reply throws(CommandError) in
             try ServerCommands.memory(context, &reply)
+        },
+        // Refused before it runs (the `protected` flag), as Redis 7 refuses it by default.
+        CommandSpec("debug", arity: -2, flags: [.admin, .protected]) { _, _ throws(CommandError) in
+            throw CommandError(String(ServerCommands.debugRefusal.dropFirst(4)))
+        },
+        // Weft writes no RDB snapshots: as a Redis started with `save ""`, the last save is the server's start.
+        CommandSpec("lastsave", arity: 1, flags: [.fast]) { context, reply in
+            reply.integer(context.server?.startTime ?? 0)
         },
         CommandSpec("role", arity: 1, flags: [.fast]) { _, reply in
             reply.arrayHeader(3)

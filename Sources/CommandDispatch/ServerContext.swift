@@ -47,6 +47,9 @@ package protocol ServerContext: AnyObject, Sendable {
     /// `proto-max-bulk-len`: also the longest string APPEND, SETRANGE, SETBIT and BITFIELD may make, and the most
     /// memory LCS may take, as in Redis 7.0.
     var stringLimit: Int { get }
+    /// When the server started, in Unix seconds: LASTSAVE and INFO's `rdb_last_save_time` (Weft writes no RDB
+    /// snapshots, so, as in a Redis without `save` points, the data set counts as saved at the start).
+    var startTime: Int64 { get }
     /// Checks a user name and password in constant time; any password passes when none is configured.
     func authenticate(user: [UInt8], password: [UInt8]) -> Bool
 }

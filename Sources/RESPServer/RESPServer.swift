@@ -418,7 +418,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
 
     /// Directives CONFIG SET refuses whatever the value: they are fixed once the server runs.
     static let immutableDirectives: Set<String> = [
-        "bind", "databases", "io-threads", "dir", "logfile", "appenddirname", "appendfilename", "aof-load-truncated",
+        "bind", "databases", "io-threads", "logfile", "appenddirname", "appendfilename", "aof-load-truncated",
         "aof-load-corrupt", "aof-backlog-limit",
     ]
 
@@ -437,6 +437,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             let name = typed.lowercased()
             guard known.contains(name) else {
                 throw CommandError("Unknown option or number of arguments for CONFIG SET - '\(typed)'")
+            }
+            if name == "dir" {
+                // Redis 7 protects `dir` (enable-protected-configs no), before looking at the value.
+                throw RESPServer.configFailure(typed, "can't set protected config")
             }
             if RESPServer.immutableDirectives.contains(name) {
                 throw RESPServer.configFailure(typed, "can't set immutable config")
@@ -609,6 +613,8 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
     package var requiresPassword: Bool { self.hasPassword.load(ordering: .relaxed) }
 
     package var stringLimit: Int { self.maxBulkLength.load(ordering: .relaxed) }
+
+    package var startTime: Int64 { self.startedAt / 1000 }
 
     package func authenticate(user: [UInt8], password: [UInt8]) -> Bool {
         let expected = self.password.withLock { $0 }

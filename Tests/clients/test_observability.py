@@ -278,3 +278,32 @@ def test_transactions_section(r):
     time.sleep(0.3)  # a few 100 ms samples after the reset
     assert r.info("transactions")["tx_instantaneous_conflicts_per_sec"] >= 0
     assert r.ping()
+
+
+def test_debug_lastsave_and_protected_dir_as_redis(server, redis_reference):
+    """DEBUG is refused as Redis 7 refuses it by default (before it runs: inside MULTI the EXEC aborts); LASTSAVE is
+    the start of a server that writes no snapshots, as INFO's rdb_last_save_time; CONFIG SET dir is protected."""
+    replies = {}
+    for port in (server, redis_reference):
+        c = redis.Redis(port=port, decode_responses=True)
+        got = []
+        for command in (("DEBUG", "SLEEP", "0"), ("DEBUG", "OBJECT", "k"), ("DEBUG",), ("CONFIG", "SET", "dir", "/tmp")):
+            try:
+                got.append(c.execute_command(*command))
+            except redis.ResponseError as error:
+                got.append(str(error))
+        with c.pipeline(transaction=True) as pipe:
+            pipe.execute_command("DEBUG", "OBJECT", "k")
+            try:
+                pipe.execute()
+            except redis.ResponseError as error:
+                got.append(str(error).split(";")[0])
+        lastsave = c.lastsave().timestamp()
+        info = c.info("persistence")
+        uptime = c.info("server")["uptime_in_seconds"]
+        assert info["rdb_last_save_time"] == int(lastsave)
+        assert abs(time.time() - uptime - lastsave) < 3
+        replies[port] = got
+        c.close()
+    assert replies[server] == replies[redis_reference]
+    assert replies[server][0].startswith("DEBUG command not allowed.")

@@ -208,5 +208,5 @@ def test_config_get_set(r):
     assert r.config_get("maxclients") == {"maxclients": "10000"}
     assert "timeout" in r.config_get("*")
     r.config_set("timeout", 0)
-    with pytest.raises(redis.ResponseError, match="can't set immutable config"):
+    with pytest.raises(redis.ResponseError, match="can't set protected config"):
         r.config_set("dir", "/tmp")
