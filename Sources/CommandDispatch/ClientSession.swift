@@ -45,6 +45,9 @@ package struct ClientSession: Sendable {
     /// MONITOR mode: the connection is fed every command run (see `MonitorFeed`), may not touch the keyspace, and
     /// is never closed for idleness. RESET ends it.
     package var monitoring = false
+    /// Set by a WAIT that blocks: the server answers it after this many milliseconds (0: only when CLIENT UNBLOCK
+    /// asks), and runs nothing more of the connection's meanwhile. The server clears it.
+    package var waitMilliseconds: Int64? = nil
 
     /// CLIENT REPLY's states, as Redis's CLIENT_REPLY_OFF, CLIENT_REPLY_SKIP_NEXT and CLIENT_REPLY_SKIP.
     package enum ReplyMode: Sendable {

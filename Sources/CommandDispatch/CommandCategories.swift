@@ -132,6 +132,7 @@ enum CommandCategories {
         "type": ["@keyspace", "@read", "@fast"],
         "unlink": ["@keyspace", "@write", "@fast"],
         "unwatch": ["@fast", "@transaction"],
+        "wait": ["@slow", "@connection"],
         "watch": ["@fast", "@transaction"],
     ]
 }

@@ -320,5 +320,12 @@ extension CommandDocs {
                 """,
             arguments: [.key("key", spec: 0, .multiple)]
         ),
+        "wait": CommandDoc(
+            "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+            since: "3.0.0",
+            group: "generic",
+            complexity: "O(1)",
+            arguments: [.integer("numreplicas"), .integer("timeout")]
+        ),
     ]
 }

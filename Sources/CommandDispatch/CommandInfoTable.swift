@@ -1139,6 +1139,12 @@ package enum CommandInfoTable {
             flags: ["noscript", "loading", "stale", "fast", "allow_busy"],
             keys: (0, 0, 0)
         ),
+        "wait": Entry(
+            arity: 3,
+            flags: ["noscript"],
+            keys: (0, 0, 0),
+            tips: ["request_policy:all_shards", "response_policy:agg_min"]
+        ),
         "watch": Entry(
             arity: -2,
             flags: ["noscript", "loading", "stale", "fast", "allow_busy"],

@@ -290,9 +290,10 @@ package enum ConnectionCommands {
             if count == 4 && !context.argument(3, is: "TIMEOUT") && !context.argument(3, is: "ERROR") {
                 throw CommandError("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
             }
-            guard RedisInteger.parse(context.arguments.bytes(2)) != nil else { throw .notInteger }
-            // Weft has no blocking commands yet: no client is ever blocked.
-            reply.integer(0)
+            guard let id = RedisInteger.parse(context.arguments.bytes(2)) else { throw .notInteger }
+            // Only WAIT blocks a client in Weft; it is answered as if it had timed out, or with an error.
+            let error = count == 4 && context.argument(3, is: "ERROR")
+            reply.integer(context.server?.unblockClient(id: id, error: error) == true ? 1 : 0)
         } else if context.argument(1, is: "TRACKING") && count >= 3 {
             // Client-side caching is not served: tracking can only be off, and is.
             guard context.argument(2, is: "OFF") || context.argument(2, is: "ON") else { throw .syntax }

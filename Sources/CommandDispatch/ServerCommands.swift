@@ -29,6 +29,21 @@ enum ServerCommands {
         CommandSpec("debug", arity: -2, flags: [.admin, .protected]) { _, _ throws(CommandError) in
             throw CommandError(String(ServerCommands.debugRefusal.dropFirst(4)))
         },
+        // WAIT numreplicas timeout: Weft has no replicas, so no write is ever acknowledged by one. As a Redis master
+        // without replicas, asking for none (or asking inside EXEC) answers 0 at once; asking for some blocks the
+        // client until the timeout (0: until CLIENT UNBLOCK), then answers 0.
+        CommandSpec("wait", arity: 3, flags: []) { context, reply throws(CommandError) in
+            let replicas = try context.integer(1)
+            guard let timeout = RedisInteger.parse(context.arguments.bytes(2)) else {
+                throw CommandError("timeout is not an integer or out of range")
+            }
+            guard timeout >= 0 else { throw CommandError("timeout is negative") }
+            if replicas <= 0 || context.transaction != nil || context.exclusive != nil {
+                reply.integer(0)
+                return
+            }
+            context.session.waitMilliseconds = timeout
+        },
         // Weft writes no RDB snapshots: as a Redis started with `save ""`, the last save is the server's start.
         CommandSpec("lastsave", arity: 1, flags: [.fast]) { context, reply in
             reply.integer(context.server?.startTime ?? 0)

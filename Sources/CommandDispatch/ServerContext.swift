@@ -50,6 +50,9 @@ package protocol ServerContext: AnyObject, Sendable {
     /// When the server started, in Unix seconds: LASTSAVE and INFO's `rdb_last_save_time` (Weft writes no RDB
     /// snapshots, so, as in a Redis without `save` points, the data set counts as saved at the start).
     var startTime: Int64 { get }
+    /// CLIENT UNBLOCK: ends client `id`'s WAIT, answered as timed out or (`error`) with `-UNBLOCKED`; false when that
+    /// client is not blocked in a WAIT.
+    func unblockClient(id: Int64, error: Bool) -> Bool
     /// Checks a user name and password in constant time; any password passes when none is configured.
     func authenticate(user: [UInt8], password: [UInt8]) -> Bool
 }

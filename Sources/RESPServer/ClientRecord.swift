@@ -61,6 +61,8 @@ final class ClientRecord: Sendable {
     /// True while CLIENT PAUSE holds the client's commands: flag `b` in CLIENT LIST, counted in INFO's
     /// blocked_clients, and never closed for idleness (as Redis's blocked clients).
     let blocked = Atomic<Bool>(false)
+    /// While the client is blocked in a WAIT: ends it from any thread (CLIENT UNBLOCK), `true` for an error reply.
+    private let unblocker = Locked<(@Sendable (Bool) -> Void)?>(nil)
 
     init(id: Int64, channel: any Channel) {
         self.id = id
@@ -83,6 +85,17 @@ final class ClientRecord: Sendable {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    func setUnblocker(_ unblock: (@Sendable (Bool) -> Void)?) {
+        self.unblocker.withLock { $0 = unblock }
+    }
+
+    func takeUnblocker() -> (@Sendable (Bool) -> Void)? {
+        self.unblocker.withLock { unblocker in
+            defer { unblocker = nil }
+            return unblocker
+        }
     }
 
     /// Called by the handler after each read.

@@ -69,9 +69,15 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         case heldByPause
         /// This connection's CLIENT PAUSE ran: the rest waits for every loop's pass (`everyLoopPassed`).
         case waitingForLoops
+        /// A WAIT blocked the connection: the rest waits for its answer (`endWait`).
+        case blocked
     }
     /// Whether this handler is on its `LoopState`'s list of paused connections.
     private var parked = false
+    /// While the connection is blocked in a WAIT: its timer (nil when it waits for CLIENT UNBLOCK alone). Nothing
+    /// more of the connection's runs meanwhile; reads go on filling `pending`.
+    private var waiting = false
+    private var waitTimer: Scheduled<Void>? = nil
     /// While the connection is in MONITOR mode: what the feed hands its lines to.
     private var monitorSink: MonitorConnection? = nil
 
@@ -110,7 +116,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             return
         }
         // CLIENT PAUSE holds this client, or its own CLIENT PAUSE waits for every loop: the bytes wait in `pending`.
-        if !self.postponed.isEmpty || self.awaitedLoopPasses > 0 { return }
+        if !self.postponed.isEmpty || self.awaitedLoopPasses > 0 || self.waiting { return }
         self.process(context: context)
     }
 
@@ -137,7 +143,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         buffer.clear()
         var reply = RESPReplyWriter(buffer: buffer, protocolVersion: self.session.protocolVersion)
         var failure: RESPProtocolError? = nil
-        if !self.postponed.isEmpty && self.awaitedLoopPasses == 0 {
+        if !self.postponed.isEmpty && self.awaitedLoopPasses == 0 && !self.waiting {
             self.runPostponed(&reply, statistics: statistics, context: context)
             if self.postponed.isEmpty {
                 failure = self.postponedFailure
@@ -146,7 +152,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         }
         var stopped: BatchStop? = nil
         while !self.closing && self.postponed.isEmpty && failure == nil && self.pending != nil
-            && self.awaitedLoopPasses == 0 && !self.session.waitsForEveryLoop
+            && self.awaitedLoopPasses == 0 && !self.session.waitsForEveryLoop && !self.waiting
+            && self.session.waitMilliseconds == nil
         {
             // Decode a batch of whole requests, start loading their keys, then run them in order: the keys' cache
             // misses overlap instead of coming one per command. A request readable whole is located in `pending`
@@ -206,13 +213,13 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                         // CLIENT PAUSE holds this command: it and the batch's later commands are kept, copied, for
                         // when the pause ends. This connection's CLIENT PAUSE ran: the later ones wait until every
                         // loop has passed, so that none runs beside a command another loop began before it.
-                        if !ran || self.session.waitsForEveryLoop {
+                        if !ran || self.session.waitsForEveryLoop || self.session.waitMilliseconds != nil {
                             for later in (ran ? index + 1 : index)..<count {
                                 self.withBatchEntry(later, arguments) { arguments, _ in
                                     self.postponed.append(QueuedCommand(arguments))
                                 }
                             }
-                            stopped = ran ? .waitingForLoops : .heldByPause
+                            stopped = !ran ? .heldByPause : self.session.waitsForEveryLoop ? .waitingForLoops : .blocked
                             break
                         }
                     }
@@ -243,6 +250,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             self.closing = true
         }
         if self.session.monitoring != (self.monitorSink != nil) { self.updateMonitoring(context) }
+        if let milliseconds = self.session.waitMilliseconds { self.startWait(milliseconds, context: context) }
         if reply.buffer.readableBytes > 0 { statistics.countWrite(bytes: reply.buffer.readableBytes) }
         self.record.update(from: self.session)
         self.decoder.releaseArguments()
@@ -291,6 +299,61 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         self.closing = true
         context.close(promise: nil)
         return true
+    }
+
+    /// Blocks the connection after a WAIT that asked for replicas: it is answered 0 when `milliseconds` have passed
+    /// (never, for 0), or when CLIENT UNBLOCK asks, from any loop.
+    private func startWait(_ milliseconds: Int64, context: ChannelHandlerContext) {
+        self.session.waitMilliseconds = nil
+        self.waiting = true
+        self.record.blocked.store(true, ordering: .relaxed)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        // A timeout past what a timer can hold (about 292 years) never ends, as in Redis 7.0, whose deadline overflows.
+        if milliseconds > 0 && milliseconds <= Int64.max / 1_000_000 {
+            self.waitTimer = context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+                bound.value.0.endWait(error: false, context: bound.value.1)
+            }
+        }
+        let loop = context.eventLoop
+        self.record.setUnblocker { error in
+            loop.execute { bound.value.0.endWait(error: error, context: bound.value.1) }
+        }
+    }
+
+    /// Answers the WAIT that blocked the connection (0 replicas, or CLIENT UNBLOCK's error), after any held replies,
+    /// then runs what came after it. Runs on the loop.
+    private func endWait(error: Bool, context: ChannelHandlerContext) {
+        guard self.waiting else { return }
+        self.waiting = false
+        self.waitTimer?.cancel()
+        self.waitTimer = nil
+        _ = self.record.takeUnblocker()
+        self.record.blocked.store(false, ordering: .relaxed)
+        guard !self.closing, context.channel.isActive else { return }
+        if self.session.replyMode != .off {
+            var reply = RESPReplyWriter(
+                buffer: context.channel.allocator.buffer(capacity: 64),
+                protocolVersion: self.session.protocolVersion
+            )
+            if error {
+                let text = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+                reply.error(text)
+                self.state.statistics.countError(text)
+            } else {
+                reply.integer(0)
+            }
+            self.state.statistics.countWrite(bytes: reply.buffer.readableBytes)
+            if self.held != nil {
+                var buffer = reply.buffer
+                self.held!.writeBuffer(&buffer)
+            } else {
+                context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
+            }
+        }
+        if !self.postponed.isEmpty || self.pending != nil {
+            self.process(context: context)
+        }
+        self.state.flushLater(context)
     }
 
     /// Joins or leaves the monitors after MONITOR or RESET changed the session's mode.
@@ -388,8 +451,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 break
             }
             self.postponed.removeFirst()
-            // A CLIENT PAUSE among them: the rest wait for every loop's pass.
-            if self.session.waitsForEveryLoop { break }
+            // A CLIENT PAUSE among them: the rest wait for every loop's pass; a WAIT that blocked: for its answer.
+            if self.session.waitsForEveryLoop || self.session.waitMilliseconds != nil { break }
         }
         statistics.endBatch()
         if self.closing { self.postponed.removeAll() }
@@ -461,7 +524,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 self.sendHeld()
             }
         }
-        guard !self.parked, !self.closing, context.channel.isActive, !self.postponed.isEmpty || self.pending != nil
+        guard !self.parked, !self.waiting, !self.closing, context.channel.isActive, !self.postponed.isEmpty || self.pending != nil
         else { return }
         self.process(context: context)
         self.state.flushLater(context)
@@ -488,6 +551,13 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         if self.monitorSink != nil {
             self.table.monitors.remove(id: self.record.id)
             self.monitorSink = nil
+        }
+        if self.waiting {
+            self.waiting = false
+            self.waitTimer?.cancel()
+            self.waitTimer = nil
+            _ = self.record.takeUnblocker()
+            self.postponed.removeAll()
         }
         if self.parked || !self.postponed.isEmpty {
             // What a pause held for a client that left never runs, and its memory goes now, not at the pause's end.

@@ -616,6 +616,14 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
 
     package var startTime: Int64 { self.startedAt / 1000 }
 
+    package func unblockClient(id: Int64, error: Bool) -> Bool {
+        guard let record = self.clients.withLock({ $0[id] }) else { return false }
+        // Taken, so that a second CLIENT UNBLOCK finds the client no longer blocked.
+        guard let unblock = record.takeUnblocker() else { return false }
+        unblock(error)
+        return true
+    }
+
     package func authenticate(user: [UInt8], password: [UInt8]) -> Bool {
         let expected = self.password.withLock { $0 }
         guard !expected.isEmpty else { return user == Array("default".utf8) }
