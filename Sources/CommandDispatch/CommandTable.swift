@@ -92,8 +92,16 @@ package struct CommandTable: Sendable {
         reply: inout RESPReplyWriter
     ) {
         guard slot < 0 || !self.hiddenFromMonitor[slot] else { return }
-        let line = self.monitors.feed(arguments, database: database, address: session.address, caller: session.id)
-        if let line, session.monitoring {
+        // A client closing after this reply (QUIT) gets nothing more, its own line included.
+        let callerMonitors = session.monitoring && !session.closeAfterReply
+        let line = self.monitors.feed(
+            arguments,
+            database: database,
+            address: session.address,
+            caller: session.id,
+            callerMonitors: callerMonitors
+        )
+        if let line, callerMonitors {
             reply.buffer.writeBytes(line)
         }
     }
@@ -255,7 +263,8 @@ package struct CommandTable: Sendable {
         // CLIENT PAUSE, after every check above, as in Redis's processCommand (commands inside EXEC were held, if at
         // all, as EXEC). Under WRITE it holds what writes: a write command, queued or not, or an EXEC whose queue
         // has one.
-        if pauseCheck, transaction == nil, exclusive == nil, let server {
+        // Monitors are replicas to Redis, which a pause never holds.
+        if pauseCheck, transaction == nil, exclusive == nil, !session.monitoring, let server {
             let writes =
                 spec.flags.contains(.write)
                 || (spec.name == "exec" && self.queue(of: session, has: .write))
@@ -297,7 +306,9 @@ package struct CommandTable: Sendable {
             }
         }
         // Commands inside EXEC are fed by EXEC, once it has committed.
-        if transaction == nil, exclusive == nil, self.monitors.count.load(ordering: .relaxed) > 0 {
+        if transaction == nil, exclusive == nil,
+            session.monitoring || self.monitors.count.load(ordering: .relaxed) > 0
+        {
             self.feedMonitors(arguments, slot: slot, database: session.database, session: session, reply: &reply)
         }
         return true

@@ -44,16 +44,18 @@ package final class MonitorFeed: Sendable {
         }
     }
 
-    /// Sends one command's line to every monitor but `caller`, and returns it (nil when nobody monitors): a caller
-    /// that monitors gets its line after its own reply, in its reply buffer.
+    /// Sends one command's line to every monitor but `caller`, and returns it (nil when nobody else monitors and
+    /// `callerMonitors` is false): a caller that monitors gets its line after its own reply, in its reply buffer
+    /// (also before its handler has joined the feed, for commands pipelined after its MONITOR).
     func feed(
         _ arguments: CommandArguments,
         database: Int,
         address: String,
-        caller: Int64
+        caller: Int64,
+        callerMonitors: Bool
     ) -> [UInt8]? {
         let sinks = self.sinks.withLock { $0 }
-        guard !sinks.isEmpty else { return nil }
+        guard callerMonitors || sinks.contains(where: { $0.id != caller }) else { return nil }
         let line = MonitorFeed.line(arguments, database: database, address: address)
         for target in sinks where target.id != caller {
             target.sink.deliver(line)
@@ -83,20 +85,32 @@ package final class MonitorFeed: Sendable {
         return line
     }
 
-    /// The arguments Redis 7 hides from monitors: every argument of AUTH, and the two after HELLO's AUTH.
-    private static func redactedArguments(_ arguments: CommandArguments) -> Range<Int> {
-        let name = arguments.bytes(0)
-        if CommandTable.equalsLowercased(name, Array("auth".utf8)) { return 1..<arguments.count }
-        if CommandTable.equalsLowercased(name, Array("hello".utf8)) {
-            var index = 2
-            while index < arguments.count {
-                if CommandTable.equalsLowercased(arguments.bytes(index), Array("auth".utf8)) {
-                    return (index + 1)..<min(index + 3, arguments.count)
-                }
-                index += 1
+    /// The arguments Redis 7.0 hides from monitors, as its commands redact them while they parse: AUTH's password
+    /// (and user) in its two forms; the user and password of each of HELLO's AUTH options, walked as HELLO walks
+    /// them after a valid protocol version, up to the first bad option.
+    private static func redactedArguments(_ arguments: CommandArguments) -> Set<Int> {
+        func isWord(_ index: Int, _ word: String) -> Bool {
+            CommandTable.equalsLowercased(arguments.bytes(index), Array(word.utf8))
+        }
+        if isWord(0, "auth") {
+            return arguments.count <= 3 ? Set(1..<arguments.count) : []
+        }
+        guard isWord(0, "hello"), arguments.count >= 2 else { return [] }
+        guard let version = RedisInteger.parse(arguments.bytes(1)), version == 2 || version == 3 else { return [] }
+        var redacted = Set<Int>()
+        var index = 2
+        while index < arguments.count {
+            let more = arguments.count - 1 - index
+            if isWord(index, "auth") && more >= 2 {
+                redacted.formUnion([index + 1, index + 2])
+                index += 3
+            } else if isWord(index, "setname") && more >= 1 {
+                index += 2
+            } else {
+                break
             }
         }
-        return 0..<0
+        return redacted
     }
 
     /// `bytes` in double quotes, as Redis's `sdscatrepr`: `\\`, `\"`, `\n`, `\r`, `\t`, `\a`, `\b` escaped,

@@ -174,7 +174,7 @@ package enum TransactionCommands {
         _ server: (any ServerContext)?,
         _ statistics: CommandStatistics?
     ) -> [Int] {
-        let monitored = table.monitors.count.load(ordering: .relaxed) > 0
+        let monitored = session.monitoring || table.monitors.count.load(ordering: .relaxed) > 0
         var databases: [Int] = []
         reply.arrayHeader(queued.count)
         for command in queued {

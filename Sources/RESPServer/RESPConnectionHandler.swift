@@ -372,8 +372,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// them to the reply buffer); flushed with this turn's other replies. Runs on the loop.
     func writeMonitorLines(_ lines: [UInt8], context: ChannelHandlerContext) {
         guard self.monitorSink != nil, !self.closing, context.channel.isActive else { return }
-        // CLIENT REPLY OFF silences the feed too, as in Redis.
-        guard self.session.replyMode != .off else { return }
+        // CLIENT REPLY OFF silences the feed too, as in Redis, and so does SKIP until the skipped command has run.
+        guard self.session.replyMode != .off && self.session.replyMode != .skip else { return }
         var buffer = context.channel.allocator.buffer(capacity: lines.count)
         buffer.writeBytes(lines)
         self.state.statistics.countWrite(bytes: lines.count)

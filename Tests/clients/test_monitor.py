@@ -69,6 +69,12 @@ SCRIPT = [
     ("MULTI",),
     ("GET", "w"),
     ("DISCARD",),
+    ("HELLO", "2", "SETNAME", "auth", "AUTH", "default", "pw"),
+    ("HELLO", "2", "AUTH", "default", "p1", "AUTH", "default", "p2"),
+    ("HELLO", "x", "AUTH", "a", "b"),
+    ("HELLO", "3", "AUTH", "default"),
+    ("HELLO", "2", "BAD", "AUTH", "a", "b"),
+    ("AUTH", "a", "b", "c"),
     ("PING",),
     ("ECHO", ""),
 ]
@@ -280,3 +286,67 @@ def test_redis_cli_monitor(server):
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+def raw_exchange(port, steps):
+    """Runs `steps` on raw connections: ("monitor"|"other", bytes to send) or ("pause", seconds); returns what the
+    monitor connection received, timestamps and ports normalized, read until it goes quiet or closes."""
+    import socket
+
+    connections = {
+        name: socket.create_connection(("127.0.0.1", port), timeout=5) for name in ("monitor", "other")
+    }
+    for name, data in steps:
+        if name == "pause":
+            time.sleep(data)
+        else:
+            connections[name].sendall(data)
+    received = b""
+    watcher = connections["monitor"]
+    watcher.settimeout(0.6)
+    try:
+        while True:
+            chunk = watcher.recv(65536)
+            if not chunk:
+                received += b"<closed>"
+                break
+            received += chunk
+    except socket.timeout:
+        pass
+    for connection in connections.values():
+        connection.close()
+    return re.sub(rb"\+\d+\.\d{6} \[(\d+) [^\]]+:\d+\]", rb"+T [\1 A]", received)
+
+
+def test_the_monitors_own_commands_as_redis(server, redis_reference):
+    """Commands pipelined after MONITOR are fed to it; CLIENT PAUSE does not hold a monitor; CLIENT REPLY SKIP
+    silences the feed until the skipped command has run; QUIT gets its +OK and nothing more."""
+    cases = [
+        [("monitor", b"MONITOR\r\nPING\r\nECHO x\r\n")],
+        [
+            ("monitor", b"MONITOR\r\n"),
+            ("pause", 0.2),
+            ("other", b"CLIENT PAUSE 1500 ALL\r\n"),
+            ("pause", 0.2),
+            ("monitor", b"PING\r\n"),
+            ("pause", 0.2),
+        ],
+        [
+            ("monitor", b"MONITOR\r\nCLIENT REPLY SKIP\r\n"),
+            ("pause", 0.2),
+            ("other", b"SET skip 1\r\n"),
+            ("pause", 0.2),
+            ("monitor", b"PING\r\n"),
+            ("pause", 0.2),
+            ("other", b"SET after 1\r\n"),
+            ("pause", 0.2),
+        ],
+        [("monitor", b"MONITOR\r\n"), ("pause", 0.2), ("monitor", b"QUIT\r\n")],
+    ]
+    for steps in cases:
+        weft = raw_exchange(server, steps)
+        reference = raw_exchange(redis_reference, steps)
+        assert weft == reference, (steps, weft, reference)
+        assert weft.startswith(b"+OK\r\n")
+    # The pause case answered at once: its PONG came inside the 0.6 s read, not after the 1.5 s pause.
+    assert b"+PONG" in raw_exchange(server, cases[1])
