@@ -78,6 +78,11 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     /// more of the connection's runs meanwhile; reads go on filling `pending`.
     private var waiting = false
     private var waitTimer: Scheduled<Void>? = nil
+    /// Counts the connection's WAITs, so that a timer or an unblock meant for one never ends a later one.
+    private var waitGeneration: UInt64 = 0
+    /// CLIENT REPLY SKIP was in force for the blocked WAIT: its answer is not sent (Redis keeps the skip until a
+    /// blocked command ends).
+    private var waitReplySkipped = false
     /// While the connection is in MONITOR mode: what the feed hands its lines to.
     private var monitorSink: MonitorConnection? = nil
 
@@ -115,8 +120,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        // CLIENT PAUSE holds this client, or its own CLIENT PAUSE waits for every loop: the bytes wait in `pending`.
-        if !self.postponed.isEmpty || self.awaitedLoopPasses > 0 || self.waiting { return }
+        // CLIENT PAUSE holds this client, its own CLIENT PAUSE waits for every loop, or a WAIT blocks it: the bytes
+        // wait in `pending`.
+        if !self.postponed.isEmpty || self.awaitedLoopPasses > 0 || self.waiting {
+            self.record.queryBytes.store(self.pending?.readableBytes ?? 0, ordering: .relaxed)
+            return
+        }
         self.process(context: context)
     }
 
@@ -145,7 +154,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         var failure: RESPProtocolError? = nil
         if !self.postponed.isEmpty && self.awaitedLoopPasses == 0 && !self.waiting {
             self.runPostponed(&reply, statistics: statistics, context: context)
-            if self.postponed.isEmpty {
+            // A protocol error read after what was held is answered once all of it has run and been answered: not
+            // while a WAIT among it still blocks.
+            if self.postponed.isEmpty && self.session.waitMilliseconds == nil {
                 failure = self.postponedFailure
                 self.postponedFailure = nil
             }
@@ -306,39 +317,49 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     private func startWait(_ milliseconds: Int64, context: ChannelHandlerContext) {
         self.session.waitMilliseconds = nil
         self.waiting = true
+        self.waitGeneration &+= 1
+        let generation = self.waitGeneration
         self.record.blocked.store(true, ordering: .relaxed)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let record = self.record
+        // Whoever takes the unblocker answers the WAIT: CLIENT UNBLOCK (from any loop) or the timer. So an UNBLOCK
+        // that answered 1 always gets its reply to the client, even when the timer was due in the same turn.
+        let loop = context.eventLoop
+        record.setUnblocker { error in
+            loop.execute { bound.value.0.endWait(error: error, generation: generation, context: bound.value.1) }
+        }
         // A timeout past what a timer can hold (about 292 years) never ends, as in Redis 7.0, whose deadline overflows.
         if milliseconds > 0 && milliseconds <= Int64.max / 1_000_000 {
             self.waitTimer = context.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
-                bound.value.0.endWait(error: false, context: bound.value.1)
+                guard record.takeUnblocker() != nil else { return }
+                bound.value.0.endWait(error: false, generation: generation, context: bound.value.1)
             }
-        }
-        let loop = context.eventLoop
-        self.record.setUnblocker { error in
-            loop.execute { bound.value.0.endWait(error: error, context: bound.value.1) }
         }
     }
 
     /// Answers the WAIT that blocked the connection (0 replicas, or CLIENT UNBLOCK's error), after any held replies,
     /// then runs what came after it. Runs on the loop.
-    private func endWait(error: Bool, context: ChannelHandlerContext) {
-        guard self.waiting else { return }
+    private func endWait(error: Bool, generation: UInt64, context: ChannelHandlerContext) {
+        guard self.waiting, generation == self.waitGeneration else { return }
         self.waiting = false
         self.waitTimer?.cancel()
         self.waitTimer = nil
         _ = self.record.takeUnblocker()
         self.record.blocked.store(false, ordering: .relaxed)
+        let skipped = self.waitReplySkipped
+        self.waitReplySkipped = false
         guard !self.closing, context.channel.isActive else { return }
-        if self.session.replyMode != .off {
+        // The answer counts as the client's last interaction (for the idle timeout), as Redis's reply does.
+        self.record.update(from: self.session)
+        let text = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+        if error { self.state.statistics.countError(text) }
+        if self.session.replyMode != .off && !skipped {
             var reply = RESPReplyWriter(
                 buffer: context.channel.allocator.buffer(capacity: 64),
                 protocolVersion: self.session.protocolVersion
             )
             if error {
-                let text = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
                 reply.error(text)
-                self.state.statistics.countError(text)
             } else {
                 reply.integer(0)
             }
@@ -428,7 +449,10 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             statistics: statistics
         )
         guard ran else { return false }
-        if self.session.replyMode != .on { self.applyReplyMode(&reply, from: mark) }
+        if self.session.replyMode != .on {
+            if self.session.waitMilliseconds != nil { self.waitReplySkipped = self.session.replyMode == .skip }
+            self.applyReplyMode(&reply, from: mark)
+        }
         if self.session.closeAfterReply { self.closing = true }
         return true
     }

@@ -116,3 +116,74 @@ def test_wait_behind_replies_held_for_the_log(servers):  # noqa: F811
     assert conn.reply() == (":", 0)
     assert conn.reply() == (":", 1)
     conn.close()
+
+
+def raw_replies(port, steps, read_for=0.8):
+    """Sends `steps` (bytes, or a number of seconds to sleep) on one raw connection; returns what came back within
+    `read_for` seconds of the last step, with "<closed>" if the server closed it."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    for step in steps:
+        if isinstance(step, bytes):
+            sock.sendall(step)
+        else:
+            time.sleep(step)
+    sock.settimeout(read_for)
+    received = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return received + b"<closed>"
+            received += chunk
+    except OSError:
+        return received
+    finally:
+        sock.close()
+
+
+def test_blocked_wait_edges_as_redis(server, redis_reference):
+    """A WAIT held by a pause with a protocol error behind it; CLIENT REPLY SKIP over a blocked WAIT; the idle
+    timeout right after a WAIT's answer."""
+    for port in (server, redis_reference):
+        other = Conn(port, 2)
+        other.command("CLIENT", "PAUSE", "300", "ALL")
+        held = raw_replies(port, [b"WAIT 1 300\r\n*1\r\n$x\r\n"], read_for=1.5)
+        assert held == b":0\r\n-ERR Protocol error: invalid bulk length\r\n<closed>", (port, held)
+        skipped = raw_replies(port, [b"CLIENT REPLY SKIP\r\nWAIT 1 200\r\nPING\r\n"])
+        assert skipped == b"+PONG\r\n", (port, skipped)
+        other.command("CONFIG", "SET", "timeout", "1")
+        try:
+            answered = raw_replies(port, [b"WAIT 1 2500\r\n", 2.8, b"PING\r\n"], read_for=0.5)
+            assert answered == b":0\r\n+PONG\r\n", (port, answered)
+        finally:
+            Conn(port, 2).command("CONFIG", "SET", "timeout", "0")
+        other.close()
+
+
+def test_an_unblock_racing_the_timer_answers_one_wait(server):
+    """CLIENT UNBLOCK sent about when a 20 ms WAIT times out, with a WAIT without timeout pipelined behind it: an
+    UNBLOCK that answered 1 delivers its error, and the second WAIT never ends unless unblocked."""
+    other = Conn(server, 2)
+    for _ in range(40):
+        blocked = Conn(server, 2)
+        blocked.send(("WAIT", "1", "20"))
+        blocked.send(("WAIT", "1", "0"))
+        blocked.send(("PING",))
+        time.sleep(0.02)
+        unblocked = other.command("CLIENT", "UNBLOCK", str(blocked.id), "ERROR")
+        blocked.sock.settimeout(0.3)
+        replies = []
+        try:
+            while True:
+                replies.append(blocked.reply())
+        except OSError:
+            pass
+        error = ("-", b"UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        if unblocked == (":", 1):
+            assert replies in ([error], [(":", 0), error, ("+", b"PONG")]), replies
+        else:
+            assert replies == [(":", 0)], replies
+        blocked.close()
+    other.close()
