@@ -1,9 +1,12 @@
+import CommitLog
+
 /// LZF, the compression of Redis's RDB strings (redis `src/lzf_c.c`, `src/lzf_d.c`, liblzf 3.6 as Redis builds it:
 /// a 2^16-slot hash table, `VERY_FAST`), for DUMP and RESTORE.
 ///
 /// `compress` gives the same bytes as Redis's `lzf_compress`, so that DUMP's payloads match Redis's byte for byte.
-/// (Redis leaves its hash table uninitialized; a stale slot never yields a match a cleared one would not, because
-/// the first occurrence of every three bytes is always hashed, so the output does not depend on it.)
+/// (Redis leaves its hash table uninitialized, and Weft reuses its tables uncleared: a stale slot never yields a
+/// match a cleared one would not, because the first occurrence of every three bytes is always hashed, so the output
+/// does not depend on it. See `HashTables`.)
 ///
 /// The format: `000LLLLL` and L+1 literal bytes; `LLLooooo oooooooo`, a copy of L+2 bytes from `o`+1 bytes back;
 /// `111ooooo LLLLLLLL oooooooo`, the same with L+9 bytes.
@@ -23,22 +26,47 @@ package enum LZF {
     /// - Parameters:
     ///   - input: the bytes to compress.
     ///   - limit: the most bytes the result may take.
-    /// - Complexity: O(n) in the length of `input`, plus clearing a 256 KiB table.
+    /// - Complexity: O(n) in the length of `input` (the hash table is reused, not cleared: see `HashTables`).
     package static func compress(_ input: UnsafeRawBufferPointer, limit: Int) -> [UInt8]? {
         let inEnd = input.count
         guard inEnd > 0, limit > 0 else { return nil }
         // Slack past `limit`: the checks below keep every write under `limit`, as in C, and the slack keeps a
         // mistake in them from writing out of bounds.
         var output = [UInt8](repeating: 0, count: limit + 4)
-        var table = [UInt32](repeating: 0, count: LZF.hashSize)
+        let table = HashTables.take()
+        defer { HashTables.give(back: table) }
+        let slots = UnsafeMutableBufferPointer(start: table, count: LZF.hashSize)
         let written = output.withUnsafeMutableBufferPointer { out in
-            table.withUnsafeMutableBufferPointer { table in
-                LZF.compress(input, into: out, limit: limit, table: table)
-            }
+            LZF.compress(input, into: out, limit: limit, table: slots)
         }
         guard let written else { return nil }
         output.removeLast(output.count - written)
         return output
+    }
+
+    /// `compress`'s hash tables, kept between calls so that a short DUMP does not clear 2^16 slots. A slot left by
+    /// an earlier call is harmless, as Redis's uninitialized table is: it is used only when it points before the
+    /// current position at the same three bytes, and then this input's first occurrence of those bytes was hashed
+    /// already (a copy's bytes occur at its source first), so the slot was rewritten in this call.
+    enum HashTables {
+        /// Tables not in use; at most a few are kept (one per concurrent DUMP: one per event loop).
+        private static let idle = Locked<[UnsafeMutablePointer<UInt32>]>([])
+
+        static func take() -> UnsafeMutablePointer<UInt32> {
+            if let table = HashTables.idle.withLock({ $0.popLast() }) { return table }
+            let table = UnsafeMutablePointer<UInt32>.allocate(capacity: LZF.hashSize)
+            table.initialize(repeating: 0, count: LZF.hashSize)
+            return table
+        }
+
+        static func give(back table: UnsafeMutablePointer<UInt32>) {
+            let kept = HashTables.idle.withLock { idle in
+                guard idle.count < 16 else { return false }
+                idle.append(table)
+                return true
+            }
+            if !kept { table.deallocate() }
+        }
     }
 
     /// The hash slot of the last three (or four) bytes folded into `value`.

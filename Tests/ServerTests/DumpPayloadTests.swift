@@ -191,6 +191,22 @@ struct DumpPayloadTests {
         #expect(noise.withUnsafeBytes { LZF.compress($0, limit: 996) } == nil)
     }
 
+    @Test("LZF: the reused hash table never changes what compress makes (a slot of an earlier call reads as empty)")
+    func lzfTableReuse() {
+        var generator = SeededRandom(seed: 11)
+        func compress(_ input: [UInt8]) -> [UInt8]? {
+            input.withUnsafeBytes { LZF.compress($0, limit: input.count + input.count / 32 + 4) }
+        }
+        // Few symbols, so that the slots left by one input would match bytes of the next if they were read.
+        let inputs = (0..<40).map { index in
+            DumpPayloadTests.randomBytes(100 + 97 * index, alphabet: 3 + index % 5, using: &generator)
+        }
+        let first = inputs.map(compress)
+        for (index, input) in inputs.enumerated().reversed() {
+            #expect(compress(input) == first[index], "input \(index), compressed after others")
+        }
+    }
+
     @Test("LZF decompression refuses malformed input: references before the start, runs past the end, other lengths")
     func lzfMalformed() {
         func decompress(_ input: [UInt8], _ count: Int) -> [UInt8]? {
