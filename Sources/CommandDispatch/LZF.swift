@@ -85,6 +85,19 @@ package enum LZF {
         var ip = 0
         var op = 1  // room for the first run's header
         var literals = 0
+        /// Copies one input byte into the current literal run, closing the run (its header written, room for the
+        /// next one's) once it holds `maxLiteral` bytes.
+        func copyLiteral() {
+            literals += 1
+            out[op] = input[ip]
+            op += 1
+            ip += 1
+            if literals == LZF.maxLiteral {
+                out[op - literals - 1] = UInt8(literals - 1)
+                literals = 0
+                op += 1
+            }
+        }
         var hash: UInt32 = inEnd >= 2 ? UInt32(input[0]) << 8 | UInt32(input[1]) : 0
         while ip < inEnd - 2 {
             hash = hash << 8 | UInt32(input[ip + 2])
@@ -142,28 +155,12 @@ package enum LZF {
                 ip += 1
             } else {
                 if op >= outEnd { return nil }
-                literals += 1
-                out[op] = input[ip]
-                op += 1
-                ip += 1
-                if literals == LZF.maxLiteral {
-                    out[op - literals - 1] = UInt8(literals - 1)
-                    literals = 0
-                    op += 1
-                }
+                copyLiteral()
             }
         }
         if op + 3 > outEnd { return nil }  // at most the last two bytes and a header are left
         while ip < inEnd {
-            literals += 1
-            out[op] = input[ip]
-            op += 1
-            ip += 1
-            if literals == LZF.maxLiteral {
-                out[op - literals - 1] = UInt8(literals - 1)
-                literals = 0
-                op += 1
-            }
+            copyLiteral()
         }
         out[op - literals - 1] = UInt8(truncatingIfNeeded: literals - 1)
         op -= literals == 0 ? 1 : 0

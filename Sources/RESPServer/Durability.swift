@@ -225,7 +225,8 @@ package final class Durability: Sendable {
     }
 
     /// The `INFO persistence` fields, with Redis's names and Weft's own (`weft_log_*`) after them.
-    func infoFields() -> [(String, String)] {
+    /// INFO persistence; `lastSaveTime` is the server's start (Unix seconds: Weft writes no RDB snapshots).
+    func infoFields(lastSaveTime: Int64) -> [(String, String)] {
         let loading = self.loading
         var fields: [(String, String)] = [
             ("loading", loading ? "1" : "0"),
@@ -248,7 +249,7 @@ package final class Durability: Sendable {
         fields += [
             ("rdb_changes_since_last_save", "0"),
             ("rdb_bgsave_in_progress", "0"),
-            ("rdb_last_save_time", "0"),
+            ("rdb_last_save_time", String(lastSaveTime)),
             ("rdb_last_bgsave_status", "ok"),
             ("aof_enabled", self.configuration.enabled ? "1" : "0"),
             ("aof_rewrite_in_progress", self.rewriteInProgress ? "1" : "0"),

@@ -363,15 +363,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             } else {
                 reply.integer(0)
             }
-            self.state.statistics.countWrite(bytes: reply.buffer.readableBytes)
-            if self.held != nil {
-                var buffer = reply.buffer
-                self.held!.writeBuffer(&buffer)
-            } else {
-                context.write(self.wrapOutboundOut(reply.buffer), promise: nil)
-            }
+            self.writeOutOfTurn(reply.buffer, context: context)
         }
-        if !self.postponed.isEmpty || self.pending != nil {
+        if !self.closing && (!self.postponed.isEmpty || self.pending != nil) {
             self.process(context: context)
         }
         self.state.flushLater(context)
@@ -397,13 +391,20 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         guard self.session.replyMode != .off && self.session.replyMode != .skip else { return }
         var buffer = context.channel.allocator.buffer(capacity: lines.count)
         buffer.writeBytes(lines)
-        self.state.statistics.countWrite(bytes: lines.count)
+        self.writeOutOfTurn(buffer, context: context)
+        self.state.flushLater(context)
+    }
+
+    /// Writes what is sent outside a read's batch (monitor lines, a WAIT's answer): behind the replies held for the
+    /// log, if any, else at once under the output limits. The caller flushes.
+    private func writeOutOfTurn(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        var buffer = buffer
+        self.state.statistics.countWrite(bytes: buffer.readableBytes)
         if self.held != nil {
             self.held!.writeBuffer(&buffer)
             return
         }
         context.write(self.wrapOutboundOut(buffer), promise: nil)
-        self.state.flushLater(context)
         _ = self.closedOverOutputLimit(context)
     }
 
@@ -548,7 +549,8 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 self.sendHeld()
             }
         }
-        guard !self.parked, !self.waiting, !self.closing, context.channel.isActive, !self.postponed.isEmpty || self.pending != nil
+        guard !self.parked, !self.waiting, !self.closing, context.channel.isActive,
+            !self.postponed.isEmpty || self.pending != nil
         else { return }
         self.process(context: context)
         self.state.flushLater(context)

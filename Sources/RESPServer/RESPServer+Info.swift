@@ -20,8 +20,8 @@ extension RESPServer {
         if wanted("clients") { sections.append(("Clients", self.clientFields())) }
         if wanted("memory") { sections.append(("Memory", self.memoryFields(usedMemory: engine.usedMemory))) }
         if wanted("persistence") {
-            let fields = self.durability?.infoFields() ?? [("loading", "0"), ("aof_enabled", "0")]
-            sections.append(("Persistence", fields.map { $0.0 == "rdb_last_save_time" ? ($0.0, String(self.startTime)) : $0 }))
+            let fields = self.durability?.infoFields(lastSaveTime: self.startTime)
+            sections.append(("Persistence", fields ?? [("loading", "0"), ("aof_enabled", "0")]))
         }
         if wanted("stats") { sections.append(("Stats", self.statsFields())) }
         if wanted("replication") { sections.append(("Replication", self.replicationFields())) }

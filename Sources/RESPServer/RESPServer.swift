@@ -422,6 +422,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         "aof-load-corrupt", "aof-backlog-limit",
     ]
 
+    /// Directives Redis 7 protects (its default `enable-protected-configs no`): refused, with their own text.
+    static let protectedDirectives: Set<String> = ["dir"]
+
     /// The log's directives, known to CONFIG SET even when the server runs without a log (tests).
     static let logDirectives: Set<String> = [
         "appendonly", "appendfsync", "appenddirname", "appendfilename", "aof-load-truncated", "aof-load-corrupt",
@@ -438,8 +441,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             guard known.contains(name) else {
                 throw CommandError("Unknown option or number of arguments for CONFIG SET - '\(typed)'")
             }
-            if name == "dir" {
-                // Redis 7 protects `dir` (enable-protected-configs no), before looking at the value.
+            if RESPServer.protectedDirectives.contains(name) {
                 throw RESPServer.configFailure(typed, "can't set protected config")
             }
             if RESPServer.immutableDirectives.contains(name) {

@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from weft_process import dump, servers  # noqa: F401 (servers: fixture)
+from weft_process import dump, reflected_crc_table, servers  # noqa: F401 (servers: fixture)
 
 INTEGER_STRINGS = ["0", "-1", "1", "127", "128", "-128", "-129", "255", "256", "32767", "32768", "-32768", "-32769",
                    "65535", "65536", "2147483647", "2147483648", "-2147483648", "-2147483649",
@@ -29,17 +29,7 @@ def crc64(data):
     return crc
 
 
-def _crc_table():
-    table = []
-    for index in range(256):
-        crc = index
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x95AC9329AC4BC9B5 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-CRC_TABLE = _crc_table()
+CRC_TABLE = reflected_crc_table(0x95AC9329AC4BC9B5)
 
 
 def sealed(body, version=10):

@@ -254,17 +254,18 @@ def last_nonempty_segment(log_dir):
     return nonempty[-1]
 
 
-def _crc32c_table():
+def reflected_crc_table(polynomial):
+    """The byte table of a reflected CRC with the given (reflected) polynomial."""
     table = []
     for index in range(256):
         crc = index
         for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+            crc = (crc >> 1) ^ polynomial if crc & 1 else crc >> 1
         table.append(crc)
     return table
 
 
-_CRC32C_TABLE = _crc32c_table()
+_CRC32C_TABLE = reflected_crc_table(0x82F63B78)
 
 
 def crc32c(data, crc=0):
