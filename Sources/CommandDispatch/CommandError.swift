@@ -32,6 +32,12 @@ package struct CommandError: Error, Equatable, Sendable {
         CommandError("invalid expire time in '\(name.lowercased())' command")
     }
 
+    /// Client bytes as Redis's `%.*s` puts them in an error: up to the first NUL, at most `limit` bytes. (Bytes that
+    /// are not UTF-8 come out as U+FFFD, where Redis sends them as they are.)
+    package static func shown(_ bytes: some Collection<UInt8>, limit: Int = Int.max) -> String {
+        String(decoding: bytes.prefix { $0 != 0 }.prefix(limit), as: UTF8.self)
+    }
+
     /// Redis's text for an unknown command: the name cut to 128 bytes, then arguments quoted one by one while the
     /// list is shorter than 128 bytes, the last one cut to what is left of the 128 (`processCommand`).
     package static func unknownCommand(_ name: [UInt8], arguments: some Sequence<[UInt8]>) -> CommandError {
@@ -40,10 +46,10 @@ package struct CommandError: Error, Equatable, Sendable {
             guard list.count < 128 else { break }
             let room = 128 - list.count
             list.append(UInt8(ascii: "'"))
-            list += argument.prefix(room)
+            list += argument.prefix { $0 != 0 }.prefix(room)
             list += Array("' ".utf8)
         }
-        let text = "unknown command '\(String(decoding: name.prefix(128), as: UTF8.self))', with args beginning with: "
+        let text = "unknown command '\(CommandError.shown(name, limit: 128))', with args beginning with: "
             + String(decoding: list, as: UTF8.self)
         return CommandError(text)
     }

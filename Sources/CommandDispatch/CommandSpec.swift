@@ -96,7 +96,8 @@ package final class CommandSpec: @unchecked Sendable {
         package static let admin = Flags(rawValue: 1 << 3)
         /// Runs alone (FLUSHDB, FLUSHALL): an EXEC that queues it runs under the exclusive gate.
         package static let exclusive = Flags(rawValue: 1 << 4)
-        /// Not queued by MULTI: runs at once (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+        /// Not queued by MULTI: runs at once (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET), as in Redis's
+        /// `processCommand`.
         package static let noQueue = Flags(rawValue: 1 << 5)
         /// Runs before the client has authenticated (AUTH, HELLO, QUIT, RESET): Redis's `no-auth`.
         package static let noAuth = Flags(rawValue: 1 << 6)
@@ -106,6 +107,8 @@ package final class CommandSpec: @unchecked Sendable {
         /// Refused before it runs, as Redis refuses its `protected` commands under the default
         /// `enable-debug-command no` (DEBUG: Weft has no debugging commands to enable).
         package static let protected = Flags(rawValue: 1 << 8)
+        /// Refused inside MULTI, which it then fails (SHUTDOWN): Redis's `no_multi`.
+        package static let noMulti = Flags(rawValue: 1 << 9)
     }
 
     package typealias Handler = @Sendable (CommandContext, inout RESPReplyWriter) throws(CommandError) -> Void

@@ -221,10 +221,10 @@ package struct CommandTable: Sendable {
             return true
         }
         if let subcommands = spec.subcommands, arguments.count >= 2 {
-            let given = String(decoding: arguments.bytes(1), as: UTF8.self)
-            let name = given.lowercased()
+            let name = String(decoding: arguments.bytes(1), as: UTF8.self).lowercased()
             guard let arity = subcommands[name] else {
-                let text = "ERR unknown subcommand '\(given.prefix(128))'. Try \(spec.name.uppercased()) HELP."
+                let given = CommandError.shown(arguments.bytes(1), limit: 128)
+                let text = "ERR unknown subcommand '\(given)'. Try \(spec.name.uppercased()) HELP."
                 CommandTable.reject(text, spec: spec, slot: -1, &session, &reply, statistics, worker: worker)
                 return true
             }
@@ -238,6 +238,11 @@ package struct CommandTable: Sendable {
         }
         if !session.authenticated && !spec.flags.contains(.noAuth) {
             let text = "NOAUTH Authentication required."
+            CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
+            return true
+        }
+        if session.inMulti && spec.flags.contains(.noMulti) {
+            let text = "ERR Command not allowed inside a transaction"
             CommandTable.reject(text, spec: spec, slot: slot, &session, &reply, statistics, worker: worker)
             return true
         }

@@ -27,7 +27,7 @@ package enum ConnectionCommands {
             context.transaction?.select(database: Int(index))
             reply.simple("OK")
         },
-        CommandSpec("auth", arity: -2, flags: [.fast, .noQueue, .noAuth]) { context, reply throws(CommandError) in
+        CommandSpec("auth", arity: -2, flags: [.fast, .noAuth]) { context, reply throws(CommandError) in
             guard context.arguments.count <= 3 else { throw .syntax }
             let user = context.arguments.count == 3 ? Array(buffer: context.arguments[1]) : Array("default".utf8)
             let password = Array(buffer: context.arguments[context.arguments.count - 1])

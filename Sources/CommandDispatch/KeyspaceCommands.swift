@@ -215,9 +215,7 @@ extension KeyspaceCommands {
 
     /// Argument `index` as Redis prints it into an error with `%s` (up to a NUL byte) or `%.128s`.
     static func shown(_ context: CommandContext, _ index: Int, limit: Int = Int.max) -> String {
-        context.withBytes(index) { bytes in
-            String(decoding: bytes.prefix { $0 != 0 }.prefix(limit), as: UTF8.self)
-        }
+        context.withBytes(index) { CommandError.shown($0, limit: limit) }
     }
 
     /// The name TYPE gives a kind of value.
@@ -461,7 +459,14 @@ extension KeyspaceCommands {
     /// KEYS, SCAN, RANDOMKEY.
     static let iteration: [CommandSpec] = [
         CommandSpec("keys", arity: 2, flags: [.readonly]) { context, reply in
-            let keys = KeyspaceCommands.collect(context, cursor: 0, count: Int.max, pattern: 1, type: nil).keys
+            let keys = KeyspaceCommands.collect(
+                context,
+                cursor: 0,
+                count: Int.max,
+                pattern: 1,
+                type: nil,
+                removingExpired: false
+            ).keys
             KeyspaceCommands.writeKeys(keys, &reply)
         },
         CommandSpec("scan", arity: -2, flags: [.readonly]) { context, reply throws(CommandError) in
@@ -492,7 +497,8 @@ extension KeyspaceCommands {
                 cursor: cursor,
                 count: count,
                 pattern: pattern,
-                type: type
+                type: type,
+                removingExpired: true
             )
             reply.arrayHeader(2)
             reply.bulk(String(next))
@@ -511,13 +517,15 @@ extension KeyspaceCommands {
     /// matches all) and `type` (a lowercase type name), with the next cursor.
     ///
     /// Inside EXEC the walk gives candidate keys and the transaction decides which it sees, its own writes
-    /// included; otherwise the engine's live walk answers directly.
+    /// included; otherwise the engine's live walk answers directly, and with `removingExpired` (SCAN) the expired
+    /// keys it passes that match the pattern are removed, as Redis's SCAN deletes them (its KEYS does not).
     static func collect(
         _ context: CommandContext,
         cursor: UInt64,
         count: Int,
         pattern: Int?,
-        type: [UInt8]?
+        type: [UInt8]?,
+        removingExpired: Bool
     ) -> (next: UInt64, keys: [[UInt8]]) {
         // Like Redis, a lone `*` skips matching. Without a pattern the command's name stands in, never matched.
         let all = pattern.map { context.arguments[$0].readableBytesView.elementsEqual([UInt8(ascii: "*")]) } ?? true
@@ -528,9 +536,12 @@ extension KeyspaceCommands {
             }
             var keys: [[UInt8]] = []
             guard let tx = context.transaction else {
-                let next = context.worker.scan(database: context.session.database, cursor: cursor, count: count) {
-                    key,
-                    entry in
+                let next = context.worker.scan(
+                    database: context.session.database,
+                    cursor: cursor,
+                    count: count,
+                    removingExpired: { removingExpired && wanted($0) }
+                ) { key, entry in
                     if typeMatches(entry.value.kind) && wanted(key) { keys.append(Array(key)) }
                 }
                 return (next, keys)

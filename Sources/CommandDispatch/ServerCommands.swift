@@ -61,11 +61,28 @@ enum ServerCommands {
             reply.bulk(String(spec.tv_sec))
             reply.bulk(String(spec.tv_nsec / 1000))
         },
-        CommandSpec("shutdown", arity: -1, flags: [.admin, .noQueue]) { context, reply throws(CommandError) in
+        CommandSpec("shutdown", arity: -1, flags: [.admin, .noMulti]) { context, reply throws(CommandError) in
+            // Redis's `shutdownCommand`: NOW and FORCE change nothing here (no replicas to wait for, no save to
+            // fail), and a shutdown, once begun, is not one that ABORT can stop.
+            var save = false
+            var noSave = false
+            var other = false
+            var abort = false
             for index in 1..<context.arguments.count {
-                let known = ["NOSAVE", "SAVE", "NOW", "FORCE", "ABORT"].contains { context.argument(index, is: $0) }
-                guard known else { throw .syntax }
+                if context.argument(index, is: "NOSAVE") {
+                    noSave = true
+                } else if context.argument(index, is: "SAVE") {
+                    save = true
+                } else if context.argument(index, is: "NOW") || context.argument(index, is: "FORCE") {
+                    other = true
+                } else if context.argument(index, is: "ABORT") {
+                    abort = true
+                } else {
+                    throw .syntax
+                }
             }
+            if (abort && (save || noSave || other)) || (save && noSave) { throw .syntax }
+            if abort { throw CommandError("No shutdown in progress.") }
             guard let server = context.server else { throw CommandError("SHUTDOWN is not available here") }
             // Redis closes the connection without a reply when it shuts down.
             context.session.closeAfterReply = true
@@ -400,7 +417,7 @@ enum ServerCommands {
         if spec.flags.contains(.write) { flags.append("write") }
         if spec.flags.contains(.readonly) { flags.append("readonly") }
         if spec.flags.contains(.admin) { flags.append("admin") }
-        if spec.flags.contains(.noQueue) { flags.append("no_multi") }
+        if spec.flags.contains(.noMulti) { flags.append("no_multi") }
         if spec.flags.contains(.fast) { flags.append("fast") }
         return flags
     }

@@ -34,7 +34,11 @@ package enum TransactionCommands {
             reply.simple("OK")
         },
         CommandSpec("unwatch", arity: 1, flags: [.fast]) { context, reply in
-            TransactionCommands.releaseWatches(&context.session, worker: context.worker)
+            // Inside EXEC the watches are EXEC's, released once its commit has checked them (Redis has let them go
+            // before the first queued command runs); an attempt that runs again must not release them twice.
+            if context.session.runningExec == 0 {
+                TransactionCommands.releaseWatches(&context.session, worker: context.worker)
+            }
             reply.simple("OK")
         },
         CommandSpec("exec", arity: 1, flags: [.noQueue]) { context, reply throws(CommandError) in
@@ -51,13 +55,20 @@ package enum TransactionCommands {
             }
             context.session.runningExec = queued.count
             defer { context.session.runningExec = 0 }
-            if queued.contains(where: { table.spec(for: $0)?.flags.contains(.exclusive) ?? false }) {
+            if queued.contains(where: { table.spec(for: $0).map(TransactionCommands.runsAlone) ?? false }) {
                 TransactionCommands.execExclusively(queued, watches, table, context, &reply)
             } else {
                 TransactionCommands.execOptimistically(queued, watches, table, context, &reply)
             }
         },
     ]
+
+    /// Whether an EXEC that queues this command runs it under the exclusive gate, once, instead of in attempts that
+    /// may run again: FLUSHDB and its kin, and what acts outside the keyspace (admin commands such as CONFIG SET or
+    /// BGREWRITEAOF, CLIENT KILL or PAUSE), whose deed and reply a second attempt would repeat.
+    private static func runsAlone(_ spec: CommandSpec) -> Bool {
+        spec.flags.contains(.exclusive) || spec.flags.contains(.admin) || spec.name == "client"
+    }
 
     private static func execOptimistically(
         _ queued: [QueuedCommand],

@@ -293,6 +293,48 @@ struct ExclusiveWatchExpiryTests {
         #expect(worker.getString("live") == "x")
     }
 
+    @Test("a key lives through its last millisecond; a write, SCAN or RANDOMKEY that meets it expired removes it")
+    func expiryBoundaryAndRemoval() {
+        let clock = ManualClock()
+        let engine = TransactionEngine(configuration: testConfiguration(clock: clock))
+        let worker = engine.makeWorker()
+        worker.set("k", "v", expiry: .at(clock.nowMilliseconds() + 10))
+        clock.advance(by: 10)
+        // Now is its time: still there (Redis's keyIsExpired is `now > when`).
+        #expect(worker.getString("k") == "v")
+        #expect(worker.run(keys: [bytes("k")]) { tx in tx.entry(bytes("k"))?.value } == bytes("v"))
+        #expect(worker.keyCount(database: 0) == 1)
+        clock.advance(by: 1)
+        #expect(worker.getString("k") == nil)
+        #expect(worker.keyCount(database: 0) == 0)
+
+        // A write that finds its key expired removes it, though it writes nothing (DEL, EXPIRE of an expired key).
+        for key in ["d", "e", "s1", "s2", "x"] {
+            worker.set(key, "1", expiry: .at(clock.nowMilliseconds() + 5))
+        }
+        clock.advance(by: 10)
+        #expect(worker.keyCount(database: 0) == 5)
+        #expect(!worker.delete(bytes("d")))
+        let persisted = worker.run(keys: [bytes("e")]) { tx in bytes("e").withUnsafeBytes { tx.setExpiry($0, .none) } }
+        #expect(!persisted)
+        #expect(worker.keyCount(database: 0) == 3)
+        // SCAN removes the expired keys its caller wants; those it leaves stay until something meets them.
+        var given = 0
+        worker.scan(
+            database: 0,
+            cursor: 0,
+            count: 100,
+            removingExpired: { $0.first == UInt8(ascii: "s") },
+            { _, _ in given += 1 }
+        )
+        #expect(given == 0)
+        #expect(worker.keyCount(database: 0) == 1)
+        // RANDOMKEY finds no live key, and removes the expired ones it passed.
+        #expect(worker.randomKey(database: 0) == nil)
+        #expect(worker.keyCount(database: 0) == 0)
+        #expect(worker.statistics().expiredOnAccess == 6)
+    }
+
     @Test("replaced values, deleted keys and placeholders are reclaimed: memory returns to where it started")
     func reclamation() {
         let engine = TransactionEngine(configuration: testConfiguration())

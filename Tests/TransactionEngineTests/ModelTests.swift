@@ -12,7 +12,7 @@ struct ModelTests {
 
         func live(_ db: Int, _ key: [UInt8], now: Int64) -> [UInt8]? {
             guard let entry = self.databases[db][key] else { return nil }
-            if entry.expiresAt != 0 && entry.expiresAt <= now { return nil }
+            if entry.expiresAt != 0 && entry.expiresAt < now { return nil }
             return entry.value
         }
 
@@ -85,7 +85,9 @@ struct ModelTests {
             case 92..<95:
                 worker.sweep(database: db, shards: 64)
                 let after = clock.nowMilliseconds()
-                model.databases[db] = model.databases[db].filter { $0.value.expiresAt == 0 || $0.value.expiresAt > after }
+                model.databases[db] = model.databases[db].filter {
+                    $0.value.expiresAt == 0 || $0.value.expiresAt >= after
+                }
                 #expect(worker.keyCount(database: db) == model.databases[db].count || pick(1) == 0)
             case 95..<97:
                 worker.collect()

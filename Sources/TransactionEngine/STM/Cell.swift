@@ -229,9 +229,12 @@ package struct CellSnapshot {
     package var expiresAt: Int64
 
     /// True when the key has a value that has not expired at `now` (a negative `now` means "do not check").
+    ///
+    /// As Redis's `keyIsExpired`, a value expires once `now` is past its time: it lives through its last
+    /// millisecond (PTTL then answers 0). Every expiry check in the engine compares this way.
     @inline(__always) package func isLive(now: Int64) -> Bool {
         if CellWord.isAbsent(self.word) || CellWord.isDead(self.word) { return false }
-        return self.expiresAt == 0 || self.expiresAt > now
+        return self.expiresAt == 0 || self.expiresAt >= now
     }
 }
 

@@ -28,7 +28,7 @@ extension Worker {
             if CellWord.isDead(snapshot.word) { continue }
             self.readSet.append(ReadEntry(cell: cell, word: snapshot.word))
             if CellWord.isAbsent(snapshot.word) { return nil }
-            if snapshot.expiresAt != 0 && snapshot.expiresAt <= self.transactionNow() {
+            if snapshot.expiresAt != 0 && snapshot.expiresAt < self.transactionNow() {
                 self.noteExpiredOnAccess(cell, database: self.databaseIndex)
                 return nil
             }
@@ -417,7 +417,7 @@ extension Worker {
             if word & ~ignored != token.word & ~ignored { return .changed }
             if token.wasLive {
                 let expiresAt = token.cell.expiresAtUnderLock
-                if expiresAt != 0 && expiresAt <= self.transactionNow() { return .changed }
+                if expiresAt != 0 && expiresAt < self.transactionNow() { return .changed }
             }
         }
         return .valid

@@ -18,12 +18,26 @@ extension Worker {
     /// - Parameters:
     ///   - cursor: 0 to start an iteration, else the value a previous call returned.
     ///   - count: the least number of keys to give before stopping (fewer when the iteration ends); at least 1.
+    ///   - removingExpired: which of the expired values the walk passes are removed when it ends (SCAN's: those
+    ///     its pattern matches, as Redis's deletes them; KEYS leaves them all).
     /// - Returns: the cursor of the next call: the last hash given plus one, or 0 when the iteration is complete.
     /// - Complexity: O(s + k log k) per shard visited, for s the shard's table size and k the keys given from it.
     @discardableResult
-    package func scan(database index: Int, cursor: UInt64, count: Int, _ body: (KeyBytes, Entry) -> Void) -> UInt64 {
+    package func scan(
+        database index: Int,
+        cursor: UInt64,
+        count: Int,
+        removingExpired: (KeyBytes) -> Bool = { _ in false },
+        _ body: (KeyBytes, Entry) -> Void
+    ) -> UInt64 {
         let now = self.clock.nowMilliseconds()
-        return self.walk(database: index, cursor: cursor, count: count, liveAt: now) { cell, snapshot in
+        return self.walk(
+            database: index,
+            cursor: cursor,
+            count: count,
+            liveAt: now,
+            removingExpired: removingExpired
+        ) { cell, snapshot in
             body(cell.key, Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt))
         }
     }
@@ -97,7 +111,12 @@ extension Worker {
             // the last live one before the end).
             var live = 0
             table.forEachCell { cell in
-                if let snapshot = Worker.snapshot(cell, bounded: bounded), snapshot.isLive(now: now) { live += 1 }
+                guard let snapshot = Worker.snapshot(cell, bounded: bounded) else { return }
+                if snapshot.isLive(now: now) {
+                    live += 1
+                } else {
+                    self.noteIfExpired(cell, snapshot, now: now, database: index)
+                }
             }
             guard live > 0 else { continue }
             var position = Int.random(in: 0..<live, using: &generator)
@@ -120,12 +139,14 @@ extension Worker {
     }
 
     /// The walk behind `scan` and `scanKeys`: with a time, the cells live at that time count; with nil, every cell
-    /// that is not dead counts, and none is read.
+    /// that is not dead counts, and none is read. The expired values it passes that `removingExpired` wants are
+    /// noted for removal (`noteIfExpired`).
     private func walk(
         database index: Int,
         cursor: UInt64,
         count: Int,
         liveAt now: Int64?,
+        removingExpired: (KeyBytes) -> Bool = { _ in false },
         _ body: (Cell, CellSnapshot) -> Void
     ) -> UInt64 {
         precondition(count > 0, "scan count must be positive")
@@ -144,7 +165,11 @@ extension Worker {
                 let word = cell.loadWord()
                 return CellWord.isDead(word) ? nil : CellSnapshot(word: word, value: 0, expiresAt: 0)
             }
-            guard let snapshot = Worker.snapshot(cell, bounded: bounded), snapshot.isLive(now: now) else { return nil }
+            guard let snapshot = Worker.snapshot(cell, bounded: bounded) else { return nil }
+            guard snapshot.isLive(now: now) else {
+                self.noteIfExpired(cell, snapshot, now: now, database: index, wanted: removingExpired)
+                return nil
+            }
             return snapshot
         }
         while shardIndex < Database.shardCount {

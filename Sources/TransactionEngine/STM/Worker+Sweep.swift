@@ -44,13 +44,13 @@ extension Worker {
                         guard tidEpoch + 2 < epoch else { return }
                     } else {
                         let expiresAt = cell.pointer.pointee.expiresAt.load(ordering: .relaxed)
-                        guard expiresAt != 0 && expiresAt <= now else { return }
+                        guard expiresAt != 0 && expiresAt < now else { return }
                     }
                     guard let locked = cell.tryLock() else { return }
                     // Re-read under the lock: the decision above may be stale.
                     let expiresAt = cell.expiresAtUnderLock
                     let absent = CellWord.isAbsent(locked)
-                    if !absent && !(expiresAt != 0 && expiresAt <= now) {
+                    if !absent && !(expiresAt != 0 && expiresAt < now) {
                         cell.unlock(word: locked)
                         return
                     }
@@ -118,6 +118,23 @@ extension Worker {
         self.hasExpiredOnAccess = true
     }
 
+    /// Notes `cell` for removal as `noteExpiredOnAccess` does when `snapshot` is a value expired at `now` and
+    /// `wanted` says so: for the walks that pass over such keys (SCAN, RANDOMKEY), which Redis's `expireIfNeeded`
+    /// deletes as they are met.
+    @inline(__always) func noteIfExpired(
+        _ cell: Cell,
+        _ snapshot: CellSnapshot,
+        now: Int64,
+        database: Int,
+        wanted: (KeyBytes) -> Bool = { _ in true }
+    ) {
+        if !CellWord.isAbsent(snapshot.word) && !CellWord.isDead(snapshot.word) && snapshot.expiresAt != 0
+            && snapshot.expiresAt < now && wanted(cell.key)
+        {
+            self.noteExpiredOnAccess(cell, database: database)
+        }
+    }
+
     /// Empties the list of cells found expired; a list grown large by one command gives its memory back.
     @inline(never) func forgetExpiredOnAccess() {
         self.expiredOnAccess.removeAll(keepingCapacity: self.expiredOnAccess.count <= 1024)
@@ -141,7 +158,7 @@ extension Worker {
         for (cell, index) in found {
             guard let locked = cell.tryLock() else { continue }
             let expiresAt = cell.expiresAtUnderLock
-            guard !CellWord.isDead(locked), !CellWord.isAbsent(locked), expiresAt != 0, expiresAt <= now,
+            guard !CellWord.isDead(locked), !CellWord.isAbsent(locked), expiresAt != 0, expiresAt < now,
                 self.removeExpiredValue(cell, database: self.database(at: index))
             else {
                 cell.unlock(word: locked)

@@ -290,7 +290,7 @@ package final class Worker: @unchecked Sendable {
             let snapshot = cell.snapshot()
             if CellWord.isDead(snapshot.word) { continue }
             if CellWord.isAbsent(snapshot.word) { return nil }
-            if snapshot.expiresAt != 0 && snapshot.expiresAt <= self.clock.nowMilliseconds() {
+            if snapshot.expiresAt != 0 && snapshot.expiresAt < self.clock.nowMilliseconds() {
                 self.noteExpiredOnAccess(cell, database: index)
                 return nil
             }
