@@ -23,21 +23,34 @@ package struct OutputBufferLimits: Sendable, Equatable {
             + "pubsub \(self.pubsub.hard) \(self.pubsub.soft) \(self.pubsub.seconds)"
     }
 
-    /// Applies `<class> <hard> <soft> <seconds>` groups; nil when the words do not parse.
-    package func applying(_ words: [String]) -> OutputBufferLimits? {
-        guard !words.isEmpty, words.count % 4 == 0 else { return nil }
+    /// Why `applying` refused its words: Redis's message.
+    package struct Invalid: Error, Equatable {
+        package let message: String
+    }
+
+    /// Applies `<class> <hard> <soft> <seconds>` groups, all or none, checked in the order and with the messages of
+    /// Redis's `setConfigClientOutputBufferLimitOption` (no groups at all change nothing).
+    package func applying(_ words: [String]) throws(Invalid) -> OutputBufferLimits {
+        guard words.count % 4 == 0 else {
+            throw Invalid(message: "Wrong number of arguments in buffer limit configuration.")
+        }
         var result = self
         for start in stride(from: 0, to: words.count, by: 4) {
+            let kind = words[start].lowercased()
+            guard ["normal", "replica", "slave", "pubsub"].contains(kind) else {
+                throw Invalid(message: "Invalid client class specified in buffer limit configuration.")
+            }
             guard let hard = OutputBufferLimits.memory(words[start + 1]),
                 let soft = OutputBufferLimits.memory(words[start + 2]),
                 let seconds = Int(words[start + 3]), seconds >= 0
-            else { return nil }
+            else {
+                throw Invalid(message: "Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+            }
             let limit = Limit(hard: hard, soft: soft, seconds: seconds)
-            switch words[start].lowercased() {
+            switch kind {
             case "normal": result.normal = limit
-            case "replica", "slave": result.replica = limit
             case "pubsub": result.pubsub = limit
-            default: return nil
+            default: result.replica = limit
             }
         }
         return result

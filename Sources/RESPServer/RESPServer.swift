@@ -487,8 +487,13 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             return { self.maxBulkLength.store(bytes, ordering: .relaxed) }
         case "client-output-buffer-limit":
             let words = value.split(separator: " ").map(String.init)
-            guard let updated = self.outputLimits.withLock({ $0.applying(words) }) else {
-                throw RESPServer.configFailure(name, "Wrong number of arguments in buffer limit configuration.")
+            let updated: OutputBufferLimits
+            do throws(OutputBufferLimits.Invalid) {
+                updated = try self.outputLimits.withLock { limits throws(OutputBufferLimits.Invalid) in
+                    try limits.applying(words)
+                }
+            } catch {
+                throw RESPServer.configFailure(name, error.message)
             }
             return {
                 self.outputLimits.withLock { $0 = updated }
@@ -496,8 +501,11 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
                 self.outputSoftLimit.store(updated.normal.soft, ordering: .relaxed)
             }
         case "client-query-buffer-limit":
-            guard let bytes = OutputBufferLimits.memory(value), bytes >= 1 << 20 else {
-                throw RESPServer.configFailure(name, "argument must be a memory value of at least 1mb")
+            guard let bytes = OutputBufferLimits.memory(value) else {
+                throw RESPServer.configFailure(name, "argument must be a memory value")
+            }
+            guard bytes >= 1 << 20 else {
+                throw RESPServer.configFailure(name, "argument must be between 1048576 and \(Int64.max) inclusive")
             }
             return { self.queryBufferLimit.store(bytes, ordering: .relaxed) }
         case "loglevel":

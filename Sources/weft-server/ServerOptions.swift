@@ -96,10 +96,11 @@ struct ServerOptions {
         case "proto-max-bulk-len": self.server.limits.maxBulkLength = try integer(1024...Int(Int32.max) * 256)
         case "maxclients": self.server.maxClients = try integer(1...1_000_000)
         case "client-output-buffer-limit":
-            guard let limits = self.server.outputBufferLimits.applying(values) else {
-                throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
+            do throws(OutputBufferLimits.Invalid) {
+                self.server.outputBufferLimits = try self.server.outputBufferLimits.applying(values)
+            } catch {
+                throw Failure(message: "\(origin): bad value for '\(directive)': \(error.message)")
             }
-            self.server.outputBufferLimits = limits
         case "dir":
             guard values.count == 1 else { throw Failure(message: "\(origin): 'dir' needs one path") }
             self.server.dir = values[0]
