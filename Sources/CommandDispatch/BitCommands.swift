@@ -273,12 +273,15 @@ enum BitCommands {
         if operation == .not && context.arguments.count != 4 {
             throw CommandError("BITOP NOT must be called with a single source key.")
         }
+        var found = 0
         let length = context.transact(2..<context.arguments.count) { tx, keys -> Int in
             // Flat strings are read in place; a chunked one is copied whole first (the result needs all of it).
             var copies: [UnsafeMutableRawBufferPointer] = []
             defer { for copy in copies { copy.deallocate() } }
+            found = 0
             let sources = keys.dropFirst().map { key -> UnsafeRawBufferPointer in
                 guard let value = tx.get(key)?.value else { return BitCommands.empty }
+                found += 1
                 if let flat = value.flatBytes { return flat }
                 let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: value.count, alignment: 16)
                 value.copyBytes(0..<value.count, to: copy.baseAddress!)
@@ -308,6 +311,7 @@ enum BitCommands {
             }
             return length
         }
+        context.countLookups(found: found, of: context.arguments.count - 3)
         reply.integer(Int64(length))
     }
 

@@ -487,22 +487,30 @@ extension CommandContext {
     }
 
     /// Reads the key at `index`: in EXEC's transaction if there is one, else through the lock-free read. Counts a
-    /// keyspace hit or miss (INFO stats), as Redis's lookupKeyRead does.
-    package func read<R>(_ index: Int, _ body: (Entry?) -> R) -> R {
+    /// keyspace hit or miss (INFO stats), as Redis's lookupKeyRead does, unless `counting` is false (MEMORY USAGE,
+    /// which Redis answers from the dictionary).
+    package func read<R>(_ index: Int, counting: Bool = true, _ body: (Entry?) -> R) -> R {
         self.withBytes(index) { key in
             if let transaction = self.transaction {
                 let entry = transaction.get(key)
-                self.withStatistics { $0.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0) }
+                if counting { self.countLookups(found: entry == nil ? 0 : 1, of: 1) }
                 return body(entry)
             }
             return self.withWorker { worker in
                 worker.pin()
                 defer { worker.unpin() }
                 let entry = worker._lookup(database: self.session.database, key: key)
-                self.withStatistics { $0.countLookups(hits: entry == nil ? 0 : 1, misses: entry == nil ? 1 : 0) }
+                if counting { self.countLookups(found: entry == nil ? 0 : 1, of: 1) }
                 return body(entry)
             }
         }
+    }
+
+    /// Counts `found` keyspace hits and the rest of `total` lookups as misses (INFO stats), as Redis's
+    /// lookupKeyRead counts each key a command reads. A command that reads through `transact` or `write` counts
+    /// after it returns, since the body may run more than once.
+    @inline(__always) package func countLookups(found: Int, of total: Int) {
+        self.withStatistics { $0.countLookups(hits: found, misses: total - found) }
     }
 
     /// Runs `body` over the keys at `indices` as one transaction: EXEC's, or an optimistic one of its own.

@@ -25,6 +25,7 @@ enum KeyspaceCommands {
             let found = context.transact(1...count) { tx, keys in
                 keys.reduce(Int64(0)) { $0 + (tx.exists($1) ? 1 : 0) }
             }
+            context.countLookups(found: Int(found), of: count)
             reply.integer(found)
         },
         CommandSpec("dbsize", arity: 1, flags: [.readonly, .fast]) { context, reply in
@@ -73,12 +74,14 @@ enum KeyspaceCommands {
 
     /// TTL/PTTL: -2 when the key is missing, -1 when it has no expiry, else the time left (TTL rounds).
     static func timeToLive(_ context: CommandContext, milliseconds: Bool) -> Int64 {
-        context.transact([1]) { tx, keys -> Int64 in
+        let answer = context.transact([1]) { tx, keys -> Int64 in
             guard let entry = tx.get(keys[0]) else { return -2 }
             guard entry.expiresAt != 0 else { return -1 }
             let left = max(0, entry.expiresAt - tx.now)
             return milliseconds ? left : (left + 500) / 1000
         }
+        context.countLookups(found: answer == -2 ? 0 : 1, of: 1)
+        return answer
     }
 }
 
@@ -201,6 +204,7 @@ extension KeyspaceCommands {
             let found = context.transact(1...count) { tx, keys in
                 keys.reduce(Int64(0)) { $0 + (tx.exists($1) ? 1 : 0) }
             }
+            context.countLookups(found: Int(found), of: count)
             reply.integer(found)
         },
         CommandSpec("type", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1)) { context, reply in
@@ -416,9 +420,12 @@ extension KeyspaceCommands {
         if target == context.session.database && context.arguments.bytes(1).elementsEqual(context.arguments.bytes(2)) {
             throw KeyspaceCommands.sameObject
         }
-        return context.transact([1, 2]) { tx, keys -> Bool in
+        var found = false
+        let copied = context.transact([1, 2]) { tx, keys -> Bool in
             let source = tx.database
+            found = false
             guard let entry = tx.get(keys[0]) else { return false }
+            found = true
             tx.select(database: target)
             defer { tx.select(database: source) }
             if !replace && tx.exists(keys[1]) { return false }
@@ -430,6 +437,8 @@ extension KeyspaceCommands {
             )
             return true
         }
+        context.countLookups(found: found ? 1 : 0, of: 1)
+        return copied
     }
 
     /// MOVE key db: moves the value and its expiry to another database unless the key exists there.

@@ -182,7 +182,7 @@ enum ServerCommands {
                 index += 2
             }
             let keyCount = context.arguments.bytes(2).count
-            let usage = context.read(2) { entry in
+            let usage = context.read(2, counting: false) { entry in
                 entry.map { Cell.allocationSize(keyCount: keyCount) + $0.value.allocatedBytes }
             }
             if let usage { reply.integer(Int64(usage)) } else { reply.null() }

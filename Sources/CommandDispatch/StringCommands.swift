@@ -32,14 +32,16 @@ package enum StringCommands {
             reply.integer(stored ? 1 : 0)
         },
         CommandSpec("getdel", arity: 2, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
-            context.write(1) { tx, key in
-                if let entry = tx.get(key) {
-                    reply.bulk(entry.value)
-                    tx.delete(key)
-                } else {
+            let found = context.write(1) { tx, key -> Bool in
+                guard let entry = tx.get(key) else {
                     reply.null()
+                    return false
                 }
+                reply.bulk(entry.value)
+                tx.delete(key)
+                return true
             }
+            context.countLookups(found: found ? 1 : 0, of: 1)
         },
         CommandSpec("mget", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1)) { context, reply in
             let count = context.arguments.count - 1
@@ -129,10 +131,13 @@ package enum StringCommands {
             try StringCommands.setWithExpiry(context, &reply, name: "psetex", unit: 1)
         },
         CommandSpec("getset", arity: 3, flags: [.write, .fast], keys: (1, 1, 1)) { context, reply in
-            context.write(1) { tx, key in
-                if let old = tx.get(key) { reply.bulk(old.value) } else { reply.null() }
+            let found = context.write(1) { tx, key -> Bool in
+                let old = tx.get(key)
+                if let old { reply.bulk(old.value) } else { reply.null() }
                 context.withBytes(2) { value in tx.setString(key, value) }
+                return old != nil
             }
+            context.countLookups(found: found ? 1 : 0, of: 1)
         },
         CommandSpec("getex", arity: -2, flags: [.write, .fast], keys: (1, 1, 1)) {
             context,
@@ -210,9 +215,11 @@ package enum StringCommands {
             let milliseconds = try StringCommands.expireMilliseconds(context, amountIndex, unit, command: "set")
             expiry = unit.absolute ? .absolute(milliseconds) : .relative(milliseconds)
         }
+        var found = false
         let outcome: Result<Void, CommandError> = context.write(1) { tx, key in
             context.withBytes(2) { value -> Result<Void, CommandError> in
                 let old = tx.get(key)
+                found = old != nil
                 let proceed: Bool
                 switch condition {
                 case .always: proceed = true
@@ -241,6 +248,8 @@ package enum StringCommands {
                 return .success(())
             }
         }
+        // SET ... GET reads as GET does (a keyspace hit or miss); the other forms look the key up for writing.
+        if returnOld { context.countLookups(found: found ? 1 : 0, of: 1) }
         if case .failure(let error) = outcome { throw error }
     }
 
@@ -342,11 +351,14 @@ package enum StringCommands {
                 try StringCommands.expireMilliseconds(context, amountIndex, unit, command: "getex")
             }
         }
+        var found = false
         let outcome: Result<Void, CommandError> = context.write(1) { tx, key in
             guard let entry = tx.get(key) else {
+                found = false
                 reply.null()
                 return .success(())
             }
+            found = true
             var at: Int64 = 0
             if let unit {
                 switch milliseconds {
@@ -373,6 +385,7 @@ package enum StringCommands {
             }
             return .success(())
         }
+        context.countLookups(found: found ? 1 : 0, of: 1)
         if case .failure(let error) = outcome { throw error }
     }
 
@@ -493,14 +506,17 @@ package enum StringCommands {
         }
         // Both strings from one snapshot (EXEC's transaction inside MULTI), copied once their table is known to fit.
         let limit = context.stringLimit
+        var found = 0
         let snapshot: Result<([UInt8], [UInt8]), CommandError> = context.transact(1...2) { tx, keys in
             let a = tx.get(keys[0])?.value
             let b = tx.get(keys[1])?.value
+            found = (a == nil ? 0 : 1) + (b == nil ? 0 : 1)
             if let problem = StringCommands.lcsTableProblem(a?.count ?? 0, b?.count ?? 0, limit: Int(limit)) {
                 return .failure(problem)
             }
             return .success((a?.byteArray ?? [], b?.byteArray ?? []))
         }
+        context.countLookups(found: found, of: 2)
         let (a, b) = try snapshot.get()
         let width = b.count + 1
         let cells = (a.count + 1) * width

@@ -289,7 +289,8 @@ struct ExclusiveWatchExpiryTests {
         clock.advance(by: 200)
         #expect(worker.getString("d") == nil)
         #expect(!execOnce(worker, token))
-        #expect(worker.statistics().expiredOnAccess == 4)
+        // a, b, c, d removed; e written over after its expiry (Redis deletes it before the write, and counts it).
+        #expect(worker.statistics().expiredOnAccess == 5)
         #expect(worker.getString("live") == "x")
     }
 

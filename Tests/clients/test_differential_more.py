@@ -16,6 +16,7 @@ import socket
 import time
 
 import pytest
+import redis
 
 from test_differential import (  # noqa: F401 (pytestmark: the skip mark)
     Generator,
@@ -762,6 +763,13 @@ TRANSACTION_CASES = {
                          "UNWATCH", "SET a 3", "UNWATCH", "EXEC", "GET a", "WATCH a", "@other SET a 4", "MULTI",
                          "UNWATCH", "SET a 5", "EXEC", "GET a", "@other SET a 6", "MULTI", "SET a 7", "EXEC",
                          "GET a", "PING"],
+    # A value written with a time already past is gone for the rest of the transaction too (and KEEPTTL keeps
+    # nothing of it).
+    "set-past-time-in-multi": ["MULTI", "SET k v EXAT 1", "GET k", "EXISTS k", "PTTL k", "EXEC", "MULTI",
+                               "SET k 5 PXAT 1", "INCR k", "EXEC", "GET k", "PTTL k", "MULTI", "SET k 5 PXAT 1",
+                               "SET k 7 NX", "EXEC", "GET k", "MULTI", "SET k 5 PXAT 1", "APPEND k x", "STRLEN k",
+                               "EXEC", "GET k", "MULTI", "SET k 5 PXAT 1", "SET k 6 KEEPTTL", "EXEC", "GET k",
+                               "PTTL k", "MULTI", "SET k 5 PXAT 1", "MSETNX k 1 j 2", "EXEC", "MGET k j"],
     # AUTH is queued like any command; its error is EXEC's, and the others still run.
     "auth-in-multi": ["MULTI", "AUTH x", "SET a 1", "AUTH a b", "AUTH", "EXEC", "GET a", "MULTI", "AUTH x y z",
                       "EXEC"],
@@ -1026,3 +1034,47 @@ def test_a_command_that_meets_an_expired_key_deletes_it(raw_pair, meeting):
         steps = ["MULTI", steps[1], "EXEC"]
     steps += ["DBSIZE", "EXISTS k", "KEYS *"]
     assert_same_replies(raw_pair, steps, show)
+
+
+# INFO's keyspace_hits and keyspace_misses count each key a command reads as Redis's lookupKeyRead does (not the
+# lookups for writing), and expired_keys each expired key a command deletes, also by writing over it.
+STATISTICS_COMMANDS = [["GET", "k"], ["GET", "m"], ["GETEX", "k"], ["GETEX", "m"], ["SET", "k", "abc", "GET"],
+                       ["SET", "m2", "v", "GET"], ["EXISTS", "k", "m", "k"], ["TTL", "k"], ["PTTL", "m"],
+                       ["EXPIRETIME", "k"], ["TYPE", "m"], ["OBJECT", "ENCODING", "k"], ["DUMP", "k"],
+                       ["COPY", "k", "c2"], ["COPY", "m", "c3"], ["TOUCH", "k", "m"], ["GETBIT", "m", "1"],
+                       ["BITPOS", "k", "1"], ["BITFIELD_RO", "k", "GET", "u8", "0"], ["BITFIELD", "k", "GET", "u8", "0"],
+                       ["LCS", "k", "m"], ["LCS", "k", "k"], ["BITOP", "AND", "d", "k", "m"], ["GETDEL", "m"],
+                       ["GETSET", "m", "1"], ["MGET", "k", "m"], ["INCR", "n"], ["APPEND", "k", "x"],
+                       ["MEMORY", "USAGE", "k"], ["RENAME", "k", "k2"], ["SETNX", "k", "1"], ["MSETNX", "a", "1", "k", "2"]]
+EXPIRED_WRITES = [["SET", "e", "x"], ["SET", "e", "x", "GET"], ["APPEND", "e", "x"], ["INCR", "e"], ["GETSET", "e", "1"],
+                  ["SETNX", "e", "1"], ["SETRANGE", "e", "0", "x"], ["MSET", "e", "1"], ["SET", "e", "x", "NX"],
+                  ["BITFIELD", "e", "SET", "u8", "0", "1"], ["DEL", "e"], ["GETEX", "e"]]
+
+
+def statistics_after(port, command, expired_key):
+    client = redis.Redis(port=port, protocol=2)
+    client.flushall()
+    client.set("k", "abc")
+    # Reset first: either server's active expiry may delete the key before the command, and counts it too.
+    client.config_resetstat()
+    if expired_key:
+        client.set("e", "5", px=1)
+        time.sleep(0.005)
+    try:
+        client.execute_command(*command)
+    except redis.ResponseError:
+        pass
+    stats = client.info("stats")
+    figures = (stats["keyspace_hits"], stats["keyspace_misses"], stats["expired_keys"], client.dbsize())
+    client.close()
+    return figures
+
+
+@pytest.mark.parametrize("command", STATISTICS_COMMANDS, ids=" ".join)
+def test_keyspace_hits_and_misses(redis_reference, server, command):
+    assert statistics_after(server, command, False) == statistics_after(redis_reference, command, False)
+
+
+@pytest.mark.parametrize("command", EXPIRED_WRITES, ids=" ".join)
+def test_a_write_over_an_expired_key_counts_it_expired(redis_reference, server, command):
+    assert statistics_after(server, command, True) == statistics_after(redis_reference, command, True)

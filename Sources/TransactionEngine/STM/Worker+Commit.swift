@@ -21,7 +21,10 @@ extension Worker {
             let cell = found
             if let index = self.writeEntryIndex(of: cell) {
                 let entry = self.writeSet[index]
-                guard entry.value != 0 else { return nil }
+                // This transaction's own write, which may have been given a time already past (SET ... PXAT 1).
+                guard entry.value != 0, entry.expiresAt == 0 || entry.expiresAt >= self.transactionNow() else {
+                    return nil
+                }
                 return Entry(value: Value(bits: entry.value)!, expiresAt: entry.expiresAt)
             }
             guard let snapshot = self.snapshotForBody(cell) else { return nil }
@@ -103,7 +106,9 @@ extension Worker {
         let expiresAt: Int64
         switch expiry {
         case .none: expiresAt = 0
-        case .keep: expiresAt = current.value != 0 ? current.expiresAt : 0
+        case .keep:
+            let live = current.value != 0 && (current.expiresAt == 0 || current.expiresAt >= self.transactionNow())
+            expiresAt = live ? current.expiresAt : 0
         case .at(let time): expiresAt = time
         }
         self.writeSet[index].value = value
@@ -282,6 +287,9 @@ extension Worker {
 
     /// Installs every changed entry with `tid` and unlocks every held cell; encodes the commit record.
     private func install(tid: UInt64) {
+        // Values this commit replaces (or deletes) after their expiry: expired keys, as Redis counts the ones a
+        // write's lookup deletes before it writes (expired_keys).
+        var replacedExpired: UInt64 = 0
         for i in self.writeSet.indices {
             let entry = self.writeSet[i]
             guard entry.locked else { continue }
@@ -341,7 +349,11 @@ extension Worker {
             {
                 self.retire(.value(old))
             }
+            if entry.baseValue != 0 && entry.baseExpiresAt != 0 && entry.baseExpiresAt < self.transactionNow() {
+                replacedExpired += 1
+            }
         }
+        if replacedExpired > 0 { self.slot.pointee.expiredOnAccess.add(replacedExpired, ordering: .relaxed) }
         self.writeSet.removeAll(keepingCapacity: true)
     }
 
