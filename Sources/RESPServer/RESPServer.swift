@@ -413,13 +413,15 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             ("slowlog-max-len", String(self.statistics.slowLog.maxLength)),
             ("maxmemory", String(self.maxMemory.load(ordering: .relaxed))),
             ("maxmemory-policy", "noeviction"),
+            // weft-server never forks into the background; a service manager runs it (deploy/).
+            ("daemonize", "no"),
         ] + (self.durability?.configurationValues() ?? [])
     }
 
     /// Directives CONFIG SET refuses whatever the value: they are fixed once the server runs.
     static let immutableDirectives: Set<String> = [
         "bind", "databases", "io-threads", "logfile", "appenddirname", "appendfilename", "aof-load-truncated",
-        "aof-load-corrupt", "aof-backlog-limit",
+        "aof-load-corrupt", "aof-backlog-limit", "daemonize",
     ]
 
     /// Directives Redis 7 protects (its default `enable-protected-configs no`): refused, with their own text.
@@ -558,7 +560,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             return { _ = self.durability?.set("auto-aof-rewrite-min-size", bytes) }
         case "appendfsync":
             guard let policy = LogWriter.FsyncPolicy(rawValue: value.lowercased()) else {
-                throw RESPServer.configFailure(name, "argument(s) must be one of the following: always, everysec, no")
+                throw RESPServer.configFailure(name, "argument(s) must be one of the following: everysec, always, no")
             }
             guard let log = self.durability?.log else { throw RESPServer.configFailure(name, "the log is off") }
             return { log.setPolicy(policy) }
@@ -566,6 +568,17 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             // Redis moves its listener; Weft cannot yet: a valid port is refused as immutable.
             _ = try number(0...65535)
             throw RESPServer.configFailure(name, "can't set immutable config")
+        case "save":
+            // Weft takes no snapshots (the log is its persistence): no save points is the only setting it has, and
+            // what Redis's setConfigSaveOption refuses is refused with its text.
+            let words = value.split(separator: " ", omittingEmptySubsequences: true)
+            guard words.count % 2 == 0, words.allSatisfy({ Int64($0) != nil }) else {
+                throw RESPServer.configFailure(name, "Invalid save parameters")
+            }
+            guard words.isEmpty else {
+                throw RESPServer.configFailure(name, "Weft takes no snapshots: its log is its persistence")
+            }
+            return {}
         case "appendonly":
             // Weft turns its log on or off only at start.
             _ = try yesNo()

@@ -164,6 +164,15 @@ struct ServerOptions {
                 throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
             }
             self.durability.backlogLimit = bytes
+        case "save":
+            // `save ""` (redis-server's way to turn snapshots off) is what Weft always does; save points it cannot keep.
+            guard values.allSatisfy(\.isEmpty) else {
+                throw Failure(message: "\(origin): Weft takes no snapshots (its log is its persistence): use save \"\"")
+            }
+        case "daemonize":
+            guard !(try yesNo()) else {
+                throw Failure(message: "\(origin): weft-server does not daemonize; run it under a service manager")
+            }
         default:
             throw Failure(message: "\(origin): unknown directive '\(directive)'")
         }

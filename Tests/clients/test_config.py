@@ -72,11 +72,31 @@ def test_quoting_include_and_overrides(tmp_path):
     ('requirepass "unbalanced\n', "bad.conf:1: unbalanced quotes"),
     ("appendonly maybe\n", "bad.conf:1: argument must be 'yes' or 'no'"),
     ("include /nonexistent/weft.conf\n", "cannot open config file '/nonexistent/weft.conf'"),
+    ("save 3600 1\n", "bad.conf:1: Weft takes no snapshots"),
+    ("daemonize yes\n", "bad.conf:1: weft-server does not daemonize"),
 ])
 def test_bad_config_stops_startup_with_file_line_and_reason(tmp_path, text, expected):
     code, output = run_expecting_failure(tmp_path, text)
     assert code == 1
     assert expected in output, output
+
+
+def test_redis_server_s_way_of_turning_snapshots_off_is_taken(tmp_path):
+    # `redis-server --save "" --appendonly no`, the usual way to run Redis without persistence, works the same.
+    process, port, _ = start_with_file(tmp_path, 'save ""\ndaemonize no\n', "--save", "", "--appendonly", "no")
+    try:
+        c = client(port, decode_responses=True)
+        assert c.config_get("save") == {"save": ""}
+        assert c.config_get("daemonize") == {"daemonize": "no"}
+        assert c.config_set("save", "") is True
+        for value, error in [("3600 1", "Weft takes no snapshots"), ("3600", "Invalid save parameters"),
+                             ("a b", "Invalid save parameters")]:
+            with pytest.raises(redis.ResponseError, match=error):
+                c.config_set("save", value)
+        with pytest.raises(redis.ResponseError, match="can't set immutable config"):
+            c.config_set("daemonize", "no")
+    finally:
+        stop(process)
 
 
 def test_config_rewrite_round_trip(tmp_path):
