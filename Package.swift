@@ -141,6 +141,15 @@ if ProcessInfo.processInfo.environment["WEFT_BENCHMARKS"] == "1" {
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "weft-nio-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/Benchmarks/NIOFloor",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "weft-bench",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,9 +13,15 @@
 # io-threads, which counts the CPUs it may run on (so one loop on a two-core machine). Both servers then get the same
 # cores and the client never competes with them. Skipped on one core.
 #
-#   bench/load/net.sh WEFT_SERVER_BINARY
+# Given weft-nio-floor (bench/Benchmarks/NIOFloor) too, it measures SET at `-P 1` and `-P 16` against it as well, in
+# both forms, as `net.floor.<test>.*` and `net.pinned.floor.<test>.*` (its figures in place of Weft's): a SwiftNIO
+# server that parses nothing and answers +OK, with as many event loops as Weft. Its ratio is the most weft-server's
+# transport lets it reach.
+#
+#   bench/load/net.sh WEFT_SERVER_BINARY [WEFT_NIO_FLOOR_BINARY]
 set -euo pipefail
 weft="$1"
+floor="${2:-}"
 rounds="${WEFT_BENCH_ROUNDS:-5}"
 threads="${WEFT_BENCH_IO_THREADS:-$(nproc)}"
 
@@ -94,16 +100,28 @@ measure() {
     done
     awk -v n="$name" -v m="$(median "${ratios[@]}")" -v w="$best_weft" -v r="$best_redis" -v all="${ratios[*]}" \
         -v cm="$(median "${cpu_ratios[@]}")" -v cw="$(median "${weft_cpus[@]}")" -v cr="$(median "${redis_cpus[@]}")" \
-        -v call="${cpu_ratios[*]}" 'BEGIN {
+        -v call="${cpu_ratios[*]}" -v subject="$subject" 'BEGIN {
         printf "net.%s.ratio %.3f ratio\n", n, m
-        printf "net.%s.weft %.0f ops/s\n", n, w
+        printf "net.%s.%s %.0f ops/s\n", n, subject, w
         printf "net.%s.redis %.0f ops/s\n", n, r
         printf "# net.%s: the pairs gave %s\n", n, all
         printf "net.%s.cpu.ratio %.3f ratio\n", n, cm
-        printf "net.%s.cpu.weft %.2f µs/op\n", n, cw
+        printf "net.%s.cpu.%s %.2f µs/op\n", n, subject, cw
         printf "net.%s.cpu.redis %.2f µs/op\n", n, cr
         printf "# net.%s.cpu: the pairs gave %s\n", n, call
     }'
+}
+
+# What the `weft_port` server is, in the figures' names: weft, or floor.
+subject=weft
+
+# floor_suite PREFIX: SET against weft-nio-floor in weft_port/weft_pid and Redis in redis_port/redis_pid.
+floor_suite() {
+    local prefix="$1"
+    subject=floor
+    measure "${prefix}floor.set.c50.p1" -t set -c 50 -P 1 -n 100000 -r 100000
+    measure "${prefix}floor.set.c50.p16" -t set -c 50 -P 16 -n 1000000 -r 100000
+    subject=weft
 }
 
 # suite PREFIX: every test against the servers in weft_port/weft_pid and redis_port/redis_pid.
@@ -130,8 +148,17 @@ start "$redis_port" redis-server --port "$redis_port" --bind 127.0.0.1 --save ""
 redis_pid=$started
 client=()
 suite ""
-kill "$weft_pid" "$redis_pid"
-wait "$weft_pid" "$redis_pid" 2>/dev/null || true
+kill "$weft_pid"
+wait "$weft_pid" 2>/dev/null || true
+if [ -n "$floor" ]; then
+    start "$weft_port" "$floor" "$weft_port" "$threads"
+    weft_pid=$started
+    floor_suite ""
+    kill "$weft_pid"
+    wait "$weft_pid" 2>/dev/null || true
+fi
+kill "$redis_pid"
+wait "$redis_pid" 2>/dev/null || true
 
 # The cores split: the client on one, each server (in turn) on the others.
 if [ "$server_cpus" != "-" ]; then
@@ -142,6 +169,13 @@ if [ "$server_cpus" != "-" ]; then
     redis_pid=$started
     client=(taskset -c "$client_cpu")
     suite "pinned."
-    echo "# net.pinned: client on CPU $client_cpu, servers on CPUs $server_cpus, Weft with" \
-        "$(redis-cli -p "$weft_port" info server | tr -d '\r' | awk -F: '$1 == "io_threads_active" { print $2 }') event loops"
+    loops=$(redis-cli -p "$weft_port" info server | tr -d '\r' | awk -F: '$1 == "io_threads_active" { print $2 }')
+    echo "# net.pinned: client on CPU $client_cpu, servers on CPUs $server_cpus, Weft with $loops event loops"
+    if [ -n "$floor" ]; then
+        kill "$weft_pid"
+        wait "$weft_pid" 2>/dev/null || true
+        start "$weft_port" taskset -c "$server_cpus" "$floor" "$weft_port" "$loops"
+        weft_pid=$started
+        floor_suite "pinned."
+    fi
 fi

@@ -127,18 +127,20 @@ def machine(figures):
 
 
 def ratio_rows(figures, used):
-    """Every `X.ratio` with its absolute figures `X.weft` and `X.redis` where they exist."""
+    """Every `X.ratio` with its absolute figures `X.weft` (`X.floor` for weft-nio-floor's) and `X.redis` where they
+    exist."""
     rows = []
     for name, (value, unit) in figures.items():
         if not name.endswith(".ratio"):
             continue
         base = name[: -len(".ratio")]
-        weft = figures.get(base + ".weft")
+        subject = ".floor" if base + ".floor" in figures else ".weft"
+        weft = figures.get(base + subject)
         redis = figures.get(base + ".redis")
         used.add(name)
         absolute_unit = (weft or redis or (None, ""))[1]
         if weft:
-            used.add(base + ".weft")
+            used.add(base + subject)
         if redis:
             used.add(base + ".redis")
         if absolute_unit in HIGHER_IS_BETTER:
@@ -413,7 +415,9 @@ def report(figures, raw_lines, date, output):
     lines.append("server's median µs/op. The other suites take each server's best of `WEFT_BENCH_ROUNDS` (3) runs. The")
     lines.append("client runs on the same machine as the server, so on a small one it competes for the cores; the")
     lines.append("`net.pinned.*` lines split them: the client on one CPU, each server on the others (Weft with its")
-    lines.append("default io-threads, one loop per CPU it may run on).")
+    lines.append("default io-threads, one loop per CPU it may run on). In the `net.floor.*` rows weft-nio-floor stands")
+    lines.append("in Weft's place: a SwiftNIO server with Weft's transport and as many loops that parses nothing and")
+    lines.append("answers +OK, so its ratio is the most weft-server's transport lets it reach.")
     lines.append("")
     lines.append("## Machine")
     lines.append("")
