@@ -51,9 +51,16 @@ final class ClientRecord: Sendable {
     let createdAt: Int64
     let lastInteraction: Atomic<Int64>
     let state = Locked(State())
-    /// Reply bytes not yet sent: measured after each write while an output limit is set, and at each writability
-    /// change (and by the housekeeper's look at a client over the soft limit).
+    /// Reply bytes not yet sent, as Redis counts them (`outputUsage`): measured after each write while an output
+    /// limit is set, and at each writability change (and by the housekeeper's look at a client over the soft limit).
     let outputBytes = Atomic<Int>(0)
+
+    /// Redis's getClientOutputBufferMemoryUsage counts only the replies past each client's 16 KiB static buffer, so
+    /// CLIENT LIST's omem and the output limits leave the first 16 KiB of unsent replies out (a small hard limit
+    /// then still lets small replies through).
+    static func outputUsage(pending: Int) -> Int {
+        max(0, pending - 16 * 1024)
+    }
     /// Request bytes received and not yet run (a partial request).
     let queryBytes = Atomic<Int>(0)
     /// When the output first stayed over the soft limit (Unix ms), 0 while under it.

@@ -305,8 +305,9 @@ final class RESPConnectionHandler: ChannelInboundHandler {
         let limit = self.server.outputHardLimit.load(ordering: .relaxed)
         guard limit > 0 || self.server.outputSoftLimit.load(ordering: .relaxed) > 0 else { return false }
         let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        self.record.outputBytes.store(pending, ordering: .relaxed)
-        guard limit > 0, pending > limit else { return false }
+        let usage = ClientRecord.outputUsage(pending: pending)
+        self.record.outputBytes.store(usage, ordering: .relaxed)
+        guard limit > 0, usage > limit else { return false }
         self.closing = true
         context.close(promise: nil)
         return true
@@ -606,7 +607,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
         let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        self.record.outputBytes.store(pending, ordering: .relaxed)
+        self.record.outputBytes.store(ClientRecord.outputUsage(pending: pending), ordering: .relaxed)
         context.channel.setOption(.autoRead, value: writable).whenSuccess {}
         if writable { context.read() }
         context.fireChannelWritabilityChanged()

@@ -325,8 +325,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         for record in candidates {
             record.channel.eventLoop.execute {
                 let pending = (try? record.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-                record.outputBytes.store(pending, ordering: .relaxed)
-                guard pending > limit.soft else {
+                let usage = ClientRecord.outputUsage(pending: pending)
+                record.outputBytes.store(usage, ordering: .relaxed)
+                guard usage > limit.soft else {
                     record.overSoftLimitSince.store(0, ordering: .relaxed)
                     return
                 }
@@ -489,6 +490,10 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             return { self.maxBulkLength.store(bytes, ordering: .relaxed) }
         case "client-output-buffer-limit":
             let words = value.split(separator: " ").map(String.init)
+            // Only "" gives no groups (and changes nothing); blanks are a wrong number of arguments.
+            if words.isEmpty && !value.isEmpty {
+                throw RESPServer.configFailure(name, "Wrong number of arguments in buffer limit configuration.")
+            }
             let updated: OutputBufferLimits
             do throws(OutputBufferLimits.Invalid) {
                 updated = try self.outputLimits.withLock { limits throws(OutputBufferLimits.Invalid) in
@@ -569,16 +574,18 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             _ = try number(0...65535)
             throw RESPServer.configFailure(name, "can't set immutable config")
         case "save":
-            // Weft takes no snapshots (the log is its persistence): no save points is the only setting it has, and
-            // what Redis's setConfigSaveOption refuses is refused with its text.
-            let words = value.split(separator: " ", omittingEmptySubsequences: true)
-            guard words.count % 2 == 0, words.allSatisfy({ Int64($0) != nil }) else {
-                throw RESPServer.configFailure(name, "Invalid save parameters")
-            }
-            guard words.isEmpty else {
-                throw RESPServer.configFailure(name, "Weft takes no snapshots: its log is its persistence")
-            }
-            return {}
+            // Weft takes no snapshots (the log is its persistence): "" (no save points) is the only setting it has.
+            // What Redis's setConfigSaveOption refuses is refused with its text: anything but pairs of seconds (at
+            // least 1) and changes (at least 0).
+            guard !value.isEmpty else { return {} }
+            let numbers = value.split(separator: " ").map { Int64($0) }
+            let valid =
+                !numbers.isEmpty && numbers.count % 2 == 0
+                && stride(from: 0, to: numbers.count, by: 2).allSatisfy { index in
+                    (numbers[index] ?? 0) >= 1 && (numbers[index + 1] ?? -1) >= 0
+                }
+            guard valid else { throw RESPServer.configFailure(name, "Invalid save parameters") }
+            throw RESPServer.configFailure(name, "Weft takes no snapshots: its log is its persistence")
         case "appendonly":
             // Weft turns its log on or off only at start.
             _ = try yesNo()

@@ -660,7 +660,12 @@ SERVER_CASES = {
                                  "CONFIG SET client-output-buffer-limit 'pubsub 33554432 8388608 60'",
                                  "CONFIG SET client-query-buffer-limit 1", "CONFIG SET client-query-buffer-limit x",
                                  "CONFIG SET client-query-buffer-limit 1mb", "CONFIG GET client-query-buffer-limit",
-                                 "CONFIG SET client-query-buffer-limit 1gb"],
+                                 "CONFIG SET client-query-buffer-limit 1gb",
+                                 "CONFIG SET client-output-buffer-limit '  '", "CONFIG SET client-output-buffer-limit ''",
+                                 "CONFIG SET save ''", "CONFIG SET save '  '", "CONFIG SET save '-1 1'",
+                                 "CONFIG SET save '0 1'", "CONFIG SET save '1 -1'", "CONFIG SET save '3600 1 300'",
+                                 "CONFIG SET save 'a b'", "CONFIG GET save", "CONFIG SET daemonize yes",
+                                 "CONFIG SET appendfsync sometimes"],
     "config-maxmemory": ["CONFIG GET maxmemory", "CONFIG GET maxmemory-policy", "CONFIG SET maxmemory 10x",
                          "CONFIG SET maxmemory -1", "CONFIG SET maxmemory 1.5mb", "CONFIG SET maxmemory-policy bogus",
                          "CONFIG SET maxmemory-policy NOEVICTION", "CONFIG GET maxmemory-policy",
@@ -769,7 +774,9 @@ TRANSACTION_CASES = {
                                "SET k 5 PXAT 1", "INCR k", "EXEC", "GET k", "PTTL k", "MULTI", "SET k 5 PXAT 1",
                                "SET k 7 NX", "EXEC", "GET k", "MULTI", "SET k 5 PXAT 1", "APPEND k x", "STRLEN k",
                                "EXEC", "GET k", "MULTI", "SET k 5 PXAT 1", "SET k 6 KEEPTTL", "EXEC", "GET k",
-                               "PTTL k", "MULTI", "SET k 5 PXAT 1", "MSETNX k 1 j 2", "EXEC", "MGET k j"],
+                               "PTTL k", "MULTI", "SET k 5 PXAT 1", "MSETNX k 1 j 2", "EXEC", "MGET k j",
+                               "MULTI", "SET n v PXAT 1", "DEL n", "EXISTS n", "EXEC", "DBSIZE", "MULTI",
+                               "SET k 9 PXAT 1", "DEL k", "EXEC", "DBSIZE", "EXISTS k"],
     # AUTH is queued like any command; its error is EXEC's, and the others still run.
     "auth-in-multi": ["MULTI", "AUTH x", "SET a 1", "AUTH a b", "AUTH", "EXEC", "GET a", "MULTI", "AUTH x y z",
                       "EXEC"],
@@ -1021,7 +1028,12 @@ def test_random_broad_sequences(raw_pair, seed):
 # active expiry ran. RANDOMKEY runs with the expired key alone: Redis deletes the expired keys it happens to draw.)
 EXPIRED_KEY_MEETINGS = ["DEL k", "UNLINK k", "PERSIST k", "EXPIRE k 100", "PEXPIREAT k 99999999999999", "SET k v XX",
                         "SETRANGE k 0 x", "RENAME k j", "GETDEL k", "SCAN 0", "SCAN 0 MATCH k*", "RANDOMKEY",
-                        "GET k", "MULTI|DEL k", "MULTI|SCAN 0"]
+                        "GET k", "MULTI|DEL k", "MULTI|SCAN 0",
+                        # An EXEC under the exclusive gate: the key a command met is removed from the database it
+                        # was in, after a FLUSHDB or SWAPDB, and a later command's transaction does not forget it.
+                        "MULTI|GET k|FLUSHDB", "MULTI|SET k w XX|FLUSHALL", "MULTI|SCAN 0 COUNT 100|FLUSHDB",
+                        "MULTI|GET k|SWAPDB 0 1", "MULTI|GET k|SET other2 x|CLIENT SETNAME a",
+                        "MULTI|SET k w XX|CLIENT ID", "MULTI|SCAN 0|CONFIG GET maxmemory"]
 
 
 @pytest.mark.parametrize("meeting", EXPIRED_KEY_MEETINGS)
@@ -1031,8 +1043,8 @@ def test_a_command_that_meets_an_expired_key_deletes_it(raw_pair, meeting):
     time.sleep(0.01)
     steps = meeting.split("|")
     if steps[0] == "MULTI":
-        steps = ["MULTI", steps[1], "EXEC"]
-    steps += ["DBSIZE", "EXISTS k", "KEYS *"]
+        steps += ["EXEC"]
+    steps += ["DBSIZE", "EXISTS k", "KEYS *", "SELECT 1", "DBSIZE", "SELECT 0", "SET zz 1", "DBSIZE"]
     assert_same_replies(raw_pair, steps, show)
 
 
@@ -1046,6 +1058,9 @@ STATISTICS_COMMANDS = [["GET", "k"], ["GET", "m"], ["GETEX", "k"], ["GETEX", "m"
                        ["LCS", "k", "m"], ["LCS", "k", "k"], ["BITOP", "AND", "d", "k", "m"], ["GETDEL", "m"],
                        ["GETSET", "m", "1"], ["MGET", "k", "m"], ["INCR", "n"], ["APPEND", "k", "x"],
                        ["MEMORY", "USAGE", "k"], ["RENAME", "k", "k2"], ["SETNX", "k", "1"], ["MSETNX", "a", "1", "k", "2"]]
+# Writes of a time already past, met again in the same EXEC.
+OWN_EXPIRED_WRITES = [["MULTI"], ["SET", "n", "v", "PXAT", "1"], ["DEL", "n"], ["SET", "k", "w", "PXAT", "1"],
+                      ["APPEND", "k", "x"], ["EXEC"]]
 EXPIRED_WRITES = [["SET", "e", "x"], ["SET", "e", "x", "GET"], ["APPEND", "e", "x"], ["INCR", "e"], ["GETSET", "e", "1"],
                   ["SETNX", "e", "1"], ["SETRANGE", "e", "0", "x"], ["MSET", "e", "1"], ["SET", "e", "x", "NX"],
                   ["BITFIELD", "e", "SET", "u8", "0", "1"], ["DEL", "e"], ["GETEX", "e"]]
@@ -1078,3 +1093,18 @@ def test_keyspace_hits_and_misses(redis_reference, server, command):
 @pytest.mark.parametrize("command", EXPIRED_WRITES, ids=" ".join)
 def test_a_write_over_an_expired_key_counts_it_expired(redis_reference, server, command):
     assert statistics_after(server, command, True) == statistics_after(redis_reference, command, True)
+
+
+def test_writes_made_with_a_past_time_count_as_expired_when_met(redis_reference, server):
+    figures = []
+    for port in (redis_reference, server):
+        client = redis.Redis(port=port, protocol=2)
+        client.flushall()
+        client.set("k", "abc")
+        client.config_resetstat()
+        for command in OWN_EXPIRED_WRITES:
+            client.execute_command(*command)
+        stats = client.info("stats")
+        figures.append((stats["expired_keys"], client.dbsize(), client.get("k")))
+        client.close()
+    assert figures[1] == figures[0]

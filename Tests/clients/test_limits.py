@@ -2,6 +2,9 @@
 import socket
 import time
 
+import pytest
+import redis
+
 from weft_process import client, servers  # noqa: F401 (fixture)
 
 
@@ -46,3 +49,22 @@ def test_soft_limit_closes_a_client_that_stays_over_it(servers):  # noqa: F811
     for _ in range(20):
         assert len(admin.get("big")) == 512 * 1024
     assert admin.ping()
+
+
+def test_a_tiny_hard_limit_leaves_small_replies_alone(servers):  # noqa: F811
+    # Redis counts only what does not fit a client's 16 KiB reply buffer: with a 1-byte hard limit, small replies
+    # still get through, and a client is closed only once more than that waits.
+    s = servers.start(appendonly="no")
+    admin = client(s.port)
+    assert admin.config_set("client-output-buffer-limit", "normal 1 0 0")
+    try:
+        other = client(s.port)
+        for _ in range(5):
+            assert other.ping()
+            assert other.set("small", "v" * 1000)
+            assert len(other.get("small")) == 1000
+        other.set("big", "x" * (64 * 1024))
+        with pytest.raises(redis.ConnectionError):
+            other.get("big")
+    finally:
+        admin.config_set("client-output-buffer-limit", "normal 0 0 0")

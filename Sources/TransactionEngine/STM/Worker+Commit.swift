@@ -21,8 +21,15 @@ extension Worker {
             let cell = found
             if let index = self.writeEntryIndex(of: cell) {
                 let entry = self.writeSet[index]
-                // This transaction's own write, which may have been given a time already past (SET ... PXAT 1).
-                guard entry.value != 0, entry.expiresAt == 0 || entry.expiresAt >= self.transactionNow() else {
+                guard entry.value != 0 else { return nil }
+                // This transaction's own write, given a time already past (SET ... PXAT 1): gone from here on, as
+                // Redis deletes it when a later command of the same EXEC looks it up (and counts it expired).
+                if entry.expiresAt != 0 && entry.expiresAt < self.transactionNow() {
+                    self.discardOwnedValue(of: index)
+                    self.writeSet[index].clearPatch()
+                    self.writeSet[index].value = 0
+                    self.writeSet[index].expiresAt = 0
+                    self.expiredOwnWrites += 1
                     return nil
                 }
                 return Entry(value: Value(bits: entry.value)!, expiresAt: entry.expiresAt)
@@ -210,6 +217,10 @@ extension Worker {
             switch watching ? self.validateWatches() : .valid {
             case .valid:
                 self.rollback()
+                if self.expiredOwnWrites > 0 {
+                    self.slot.pointee.expiredOnAccess.add(self.expiredOwnWrites, ordering: .relaxed)
+                    self.expiredOwnWrites = 0
+                }
                 return .committed(nil)
             case .changed: return .watchFailed
             case .busy: return .conflict
@@ -353,6 +364,8 @@ extension Worker {
                 replacedExpired += 1
             }
         }
+        replacedExpired += self.expiredOwnWrites
+        self.expiredOwnWrites = 0
         if replacedExpired > 0 { self.slot.pointee.expiredOnAccess.add(replacedExpired, ordering: .relaxed) }
         self.writeSet.removeAll(keepingCapacity: true)
     }

@@ -138,6 +138,7 @@ extension Worker {
         if self.declared.count > 1 { self.prefetchDeclared() }
         var locked = mode == .locked
         self.attempt = 0
+        self.expiredOnAccessMark = self.expiredOnAccess.count
         while true {
             self.beginAttempt()
             if locked {
@@ -198,7 +199,8 @@ extension Worker {
         if !self.writeSet.isEmpty { self.writeSet.removeAll(keepingCapacity: true) }
         if !self.writeIndex.isEmpty { self.writeIndex.removeAll(keepingCapacity: true) }
         // An earlier attempt's expired keys are met again by this one, if it still reads them.
-        if self.hasExpiredOnAccess { self.forgetExpiredOnAccess() }
+        if self.hasExpiredOnAccess { self.forgetAttemptsExpiredOnAccess() }
+        self.expiredOwnWrites = 0
         self.record.truncate(to: self.recordBase)
         self.now = -1
         self.holdsLocks = false

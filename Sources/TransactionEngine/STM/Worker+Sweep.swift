@@ -114,7 +114,7 @@ extension Worker {
     /// Records that a read found `cell`'s value expired; `unpin` removes it when the pin ends. (Each attempt of a
     /// transaction starts the list again, so a re-run does not add the same cells twice.)
     @inline(never) func noteExpiredOnAccess(_ cell: Cell, database: Int) {
-        self.expiredOnAccess.append((cell, database))
+        self.expiredOnAccess.append((cell, self.database(at: database)))
         self.hasExpiredOnAccess = true
     }
 
@@ -141,11 +141,18 @@ extension Worker {
         self.hasExpiredOnAccess = false
     }
 
+    /// Drops the cells the running transaction's earlier attempt noted (those from `expiredOnAccessMark` on).
+    @inline(never) func forgetAttemptsExpiredOnAccess() {
+        guard self.expiredOnAccessMark > 0 else { return self.forgetExpiredOnAccess() }
+        self.expiredOnAccess.removeSubrange(self.expiredOnAccessMark...)
+        self.hasExpiredOnAccess = !self.expiredOnAccess.isEmpty
+    }
+
     /// Removes the values that reads in the ending pin found expired, as Redis's `expireIfNeeded` deletes a key a
     /// command touched after its time. Called by `unpin` while the slot is still pinned. Never waits: a cell that
     /// is locked, or no longer holds an expired value, is left to its writer or to the sweep.
     @inline(never) func removeExpiredOnAccess() {
-        var found: [(cell: Cell, database: Int)] = []
+        var found: [(cell: Cell, database: Database)] = []
         swap(&found, &self.expiredOnAccess)
         self.hasExpiredOnAccess = false
         defer {
@@ -155,11 +162,11 @@ extension Worker {
         }
         let now = self.clock.nowMilliseconds()
         var removed: UInt64 = 0
-        for (cell, index) in found {
+        for (cell, database) in found {
             guard let locked = cell.tryLock() else { continue }
             let expiresAt = cell.expiresAtUnderLock
             guard !CellWord.isDead(locked), !CellWord.isAbsent(locked), expiresAt != 0, expiresAt < now,
-                self.removeExpiredValue(cell, database: self.database(at: index))
+                self.removeExpiredValue(cell, database: database)
             else {
                 cell.unlock(word: locked)
                 continue

@@ -42,11 +42,17 @@ package final class Worker: @unchecked Sendable {
     /// The next shard the sweep visits, per database (one cursor for all would visit the same shards of each
     /// database forever when the housekeeper sweeps every database by the same number of shards).
     var sweepCursors: [Int] = []
-    /// Cells whose value a read in the current pin found expired, with their database: removed when the pin ends
-    /// (`removeExpiredOnAccess`), as Redis deletes an expired key the moment a command touches it.
-    var expiredOnAccess: [(cell: Cell, database: Int)] = []
+    /// Cells whose value a read in the current pin found expired, with their database's handle (not its number: an
+    /// exclusive EXEC's FLUSHDB or SWAPDB may give the number to another database before the pin ends): removed
+    /// when the pin ends (`removeExpiredOnAccess`), as Redis deletes an expired key the moment a command touches it.
+    var expiredOnAccess: [(cell: Cell, database: Database)] = []
     /// True while `expiredOnAccess` is not empty (one load for `unpin` to test).
     var hasExpiredOnAccess = false
+    /// Where the running transaction's entries in `expiredOnAccess` start: an attempt that runs again drops only
+    /// its own, not those of the commands an exclusive EXEC ran before it in the same pin.
+    var expiredOnAccessMark = 0
+    /// This transaction's own writes read back after their expiry had passed (made deletes): expired keys.
+    var expiredOwnWrites: UInt64 = 0
 
     // The state of the running transaction, reused across transactions.
     var readSet: [ReadEntry] = []
