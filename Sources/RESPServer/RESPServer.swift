@@ -462,6 +462,12 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
         }
     }
 
+    /// A multi-word directive's words as Redis's sdssplitlen makes them: split at every single space (so two spaces
+    /// make an empty word), and none at all for "".
+    static func words(_ value: String) -> [String] {
+        value.isEmpty ? [] : value.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+    }
+
     /// `CONFIG SET failed (possibly related to argument 'name') - reason`
     static func configFailure(_ name: String, _ reason: String) -> CommandError {
         CommandError("CONFIG SET failed (possibly related to argument '\(name)') - \(reason)")
@@ -489,11 +495,9 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             let bytes = try number(1024...Int64(Int32.max) * 256)
             return { self.maxBulkLength.store(bytes, ordering: .relaxed) }
         case "client-output-buffer-limit":
-            let words = value.split(separator: " ").map(String.init)
-            // Only "" gives no groups (and changes nothing); blanks are a wrong number of arguments.
-            if words.isEmpty && !value.isEmpty {
-                throw RESPServer.configFailure(name, "Wrong number of arguments in buffer limit configuration.")
-            }
+            // Split at every space, as Redis's sdssplitlen: an extra space makes an empty word, so a wrong count.
+            // Only "" gives no groups (and changes nothing).
+            let words = RESPServer.words(value)
             let updated: OutputBufferLimits
             do throws(OutputBufferLimits.Invalid) {
                 updated = try self.outputLimits.withLock { limits throws(OutputBufferLimits.Invalid) in
@@ -578,7 +582,7 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             // What Redis's setConfigSaveOption refuses is refused with its text: anything but pairs of seconds (at
             // least 1) and changes (at least 0).
             guard !value.isEmpty else { return {} }
-            let numbers = value.split(separator: " ").map { Int64($0) }
+            let numbers = RESPServer.words(value).map { Int64($0) }
             let valid =
                 !numbers.isEmpty && numbers.count % 2 == 0
                 && stride(from: 0, to: numbers.count, by: 2).allSatisfy { index in

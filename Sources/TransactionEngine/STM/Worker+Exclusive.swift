@@ -140,6 +140,13 @@ extension Worker {
                 }
                 new.shard(for: cell.hash).insertExisting(cell, worker: self)
             }
+            // A cell an earlier command of this exclusive EXEC noted as expired now belongs to `new`: its removal
+            // at the end of the pin must count there (a later command may have written it meanwhile).
+            if self.hasExpiredOnAccess && !watched.isEmpty {
+                for i in self.expiredOnAccess.indices where watched.contains(self.expiredOnAccess[i].cell) {
+                    self.expiredOnAccess[i].database = new
+                }
+            }
         }
     }
 }
