@@ -560,7 +560,7 @@ extension KeyspaceCommands {
                 if wanted(key) { candidates.append(Array(key)) }
             }
             for key in candidates {
-                let kind = key.withUnsafeBytes { tx.get($0)?.value.kind }
+                let kind = key.withUnsafeBytes { removingExpired ? tx.get($0)?.value.kind : tx.peek($0)?.value.kind }
                 if let kind, typeMatches(kind) { keys.append(key) }
             }
             return (next, keys)

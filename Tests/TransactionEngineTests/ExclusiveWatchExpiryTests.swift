@@ -334,6 +334,14 @@ struct ExclusiveWatchExpiryTests {
         #expect(worker.randomKey(database: 0) == nil)
         #expect(worker.keyCount(database: 0) == 0)
         #expect(worker.statistics().expiredOnAccess == 6)
+        // A peek (KEYS inside EXEC) hides an expired key and leaves it; a read removes it.
+        worker.set("p", "1", expiry: .at(clock.nowMilliseconds() + 5))
+        clock.advance(by: 10)
+        #expect(worker.run(keys: [bytes("p")]) { tx in bytes("p").withUnsafeBytes { tx.peek($0) } } == nil)
+        #expect(worker.keyCount(database: 0) == 1)
+        #expect(worker.run(keys: [bytes("p")]) { tx in bytes("p").withUnsafeBytes { tx.get($0) } } == nil)
+        #expect(worker.keyCount(database: 0) == 0)
+        #expect(worker.statistics().expiredOnAccess == 7)
     }
 
     @Test("replaced values, deleted keys and placeholders are reclaimed: memory returns to where it started")

@@ -60,6 +60,11 @@ package struct Transaction {
         self.withWorker { $0.transactionRead(key) }
     }
 
+    /// `get`, leaving a value it finds expired where it is (KEYS hides such keys without deleting them).
+    package func peek(_ key: KeyBytes) -> Entry? {
+        self.withWorker { $0.transactionRead(key, removingExpired: false) }
+    }
+
     /// True when the key has a live value.
     package func exists(_ key: KeyBytes) -> Bool {
         self.get(key) != nil

@@ -5,8 +5,10 @@ extension Worker {
     // MARK: Reads and writes (called through `Transaction`)
 
     /// Reads `key` as of the transaction: its own writes first, then a consistent snapshot of the cell, recorded in
-    /// the read set (or, if the key is missing, its shard's insert count in the miss set).
-    func transactionRead(_ key: KeyBytes) -> Entry? {
+    /// the read set (or, if the key is missing, its shard's insert count in the miss set). A value found expired is
+    /// removed (noted for the end of the pin, or made a delete if it is this transaction's own) unless
+    /// `removingExpired` is false (KEYS, which only hides it, as Redis's does).
+    func transactionRead(_ key: KeyBytes, removingExpired: Bool = true) -> Entry? {
         let hash = self.hash(key)
         let shard = self.database.shard(for: hash)
         while true {
@@ -25,6 +27,7 @@ extension Worker {
                 // This transaction's own write, given a time already past (SET ... PXAT 1): gone from here on, as
                 // Redis deletes it when a later command of the same EXEC looks it up (and counts it expired).
                 if entry.expiresAt != 0 && entry.expiresAt < self.transactionNow() {
+                    guard removingExpired else { return nil }
                     self.discardOwnedValue(of: index)
                     self.writeSet[index].clearPatch()
                     self.writeSet[index].value = 0
@@ -39,7 +42,7 @@ extension Worker {
             self.readSet.append(ReadEntry(cell: cell, word: snapshot.word))
             if CellWord.isAbsent(snapshot.word) { return nil }
             if snapshot.expiresAt != 0 && snapshot.expiresAt < self.transactionNow() {
-                self.noteExpiredOnAccess(cell, database: self.databaseIndex)
+                if removingExpired { self.noteExpiredOnAccess(cell, database: self.databaseIndex) }
                 return nil
             }
             return Entry(value: Value(bits: snapshot.value)!, expiresAt: snapshot.expiresAt)
