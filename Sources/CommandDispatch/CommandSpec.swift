@@ -94,7 +94,8 @@ package final class CommandSpec: @unchecked Sendable {
         package static let readonly = Flags(rawValue: 1 << 1)
         package static let fast = Flags(rawValue: 1 << 2)
         package static let admin = Flags(rawValue: 1 << 3)
-        /// Runs alone (FLUSHDB, FLUSHALL): an EXEC that queues it runs under the exclusive gate.
+        /// Runs alone (FLUSHDB, FLUSHALL, SWAPDB; CLIENT, whose KILL or PAUSE a re-run attempt would repeat): an
+        /// EXEC that queues it runs under the exclusive gate, once.
         package static let exclusive = Flags(rawValue: 1 << 4)
         /// Not queued by MULTI: runs at once (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET), as in Redis's
         /// `processCommand`.

@@ -56,7 +56,7 @@ package enum ConnectionCommands {
         CommandSpec("hello", arity: -1, flags: [.fast, .noAuth]) { context, reply throws(CommandError) in
             try ConnectionCommands.hello(context, &reply)
         },
-        CommandSpec("client", arity: -2, flags: []) { context, reply throws(CommandError) in
+        CommandSpec("client", arity: -2, flags: [.exclusive]) { context, reply throws(CommandError) in
             try ConnectionCommands.client(context, &reply)
         },
     ]

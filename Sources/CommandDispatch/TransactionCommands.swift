@@ -64,10 +64,10 @@ package enum TransactionCommands {
     ]
 
     /// Whether an EXEC that queues this command runs it under the exclusive gate, once, instead of in attempts that
-    /// may run again: FLUSHDB and its kin, and what acts outside the keyspace (admin commands such as CONFIG SET or
-    /// BGREWRITEAOF, CLIENT KILL or PAUSE), whose deed and reply a second attempt would repeat.
+    /// may run again: the `exclusive` commands, and the admin ones (CONFIG SET, BGREWRITEAOF...), whose deed and
+    /// reply a second attempt would repeat.
     private static func runsAlone(_ spec: CommandSpec) -> Bool {
-        spec.flags.contains(.exclusive) || spec.flags.contains(.admin) || spec.name == "client"
+        spec.flags.contains(.exclusive) || spec.flags.contains(.admin)
     }
 
     private static func execOptimistically(

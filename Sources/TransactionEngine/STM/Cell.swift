@@ -228,13 +228,16 @@ package struct CellSnapshot {
     package var value: UInt
     package var expiresAt: Int64
 
-    /// True when the key has a value that has not expired at `now` (a negative `now` means "do not check").
-    ///
-    /// As Redis's `keyIsExpired`, a value expires once `now` is past its time: it lives through its last
-    /// millisecond (PTTL then answers 0). Every expiry check in the engine compares this way.
+    /// True when the key has a value that has not expired at `now` (`Expiry.hasPassed`; a negative `now` means
+    /// "do not check").
     @inline(__always) package func isLive(now: Int64) -> Bool {
         if CellWord.isAbsent(self.word) || CellWord.isDead(self.word) { return false }
-        return self.expiresAt == 0 || self.expiresAt >= now
+        return !Expiry.hasPassed(self.expiresAt, now: now)
+    }
+
+    /// True when the key has a value whose expiry has passed at `now` (present, but no longer live).
+    @inline(__always) package func hasExpired(now: Int64) -> Bool {
+        !CellWord.isAbsent(self.word) && !CellWord.isDead(self.word) && Expiry.hasPassed(self.expiresAt, now: now)
     }
 }
 

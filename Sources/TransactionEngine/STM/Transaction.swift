@@ -16,6 +16,12 @@ package enum Expiry: Sendable, Equatable {
     case keep
     /// Expire at this absolute time in Unix milliseconds.
     case at(Int64)
+
+    /// Whether a value with absolute expiry `expiresAt` (0: none) has expired at `now`: the engine's one rule, as
+    /// Redis's `keyIsExpired` (`now > when`), so a key lives through its last millisecond and PTTL may answer 0.
+    @inline(__always) package static func hasPassed(_ expiresAt: Int64, now: Int64) -> Bool {
+        expiresAt != 0 && expiresAt < now
+    }
 }
 
 /// What a transaction body uses to read and write keys. Valid only inside the body it was passed to.

@@ -26,7 +26,7 @@ extension Worker {
                 guard entry.value != 0 else { return nil }
                 // This transaction's own write, given a time already past (SET ... PXAT 1): gone from here on, as
                 // Redis deletes it when a later command of the same EXEC looks it up (and counts it expired).
-                if entry.expiresAt != 0 && entry.expiresAt < self.transactionNow() {
+                if Expiry.hasPassed(entry.expiresAt, now: self.transactionNow()) {
                     guard removingExpired else { return nil }
                     self.discardOwnedValue(of: index)
                     self.writeSet[index].clearPatch()
@@ -41,7 +41,7 @@ extension Worker {
             if CellWord.isDead(snapshot.word) { continue }
             self.readSet.append(ReadEntry(cell: cell, word: snapshot.word))
             if CellWord.isAbsent(snapshot.word) { return nil }
-            if snapshot.expiresAt != 0 && snapshot.expiresAt < self.transactionNow() {
+            if Expiry.hasPassed(snapshot.expiresAt, now: self.transactionNow()) {
                 if removingExpired { self.noteExpiredOnAccess(cell, database: self.databaseIndex) }
                 return nil
             }
@@ -117,7 +117,7 @@ extension Worker {
         switch expiry {
         case .none: expiresAt = 0
         case .keep:
-            let live = current.value != 0 && (current.expiresAt == 0 || current.expiresAt >= self.transactionNow())
+            let live = current.value != 0 && !Expiry.hasPassed(current.expiresAt, now: self.transactionNow())
             expiresAt = live ? current.expiresAt : 0
         case .at(let time): expiresAt = time
         }
@@ -220,10 +220,8 @@ extension Worker {
             switch watching ? self.validateWatches() : .valid {
             case .valid:
                 self.rollback()
-                if self.expiredOwnWrites > 0 {
-                    self.slot.pointee.expiredOnAccess.add(self.expiredOwnWrites, ordering: .relaxed)
-                    self.expiredOwnWrites = 0
-                }
+                self.countExpiredOnAccess(self.expiredOwnWrites)
+                self.expiredOwnWrites = 0
                 return .committed(nil)
             case .changed: return .watchFailed
             case .busy: return .conflict
@@ -363,13 +361,12 @@ extension Worker {
             {
                 self.retire(.value(old))
             }
-            if entry.baseValue != 0 && entry.baseExpiresAt != 0 && entry.baseExpiresAt < self.transactionNow() {
+            if entry.baseValue != 0 && Expiry.hasPassed(entry.baseExpiresAt, now: self.transactionNow()) {
                 replacedExpired += 1
             }
         }
-        replacedExpired += self.expiredOwnWrites
+        self.countExpiredOnAccess(replacedExpired + self.expiredOwnWrites)
         self.expiredOwnWrites = 0
-        if replacedExpired > 0 { self.slot.pointee.expiredOnAccess.add(replacedExpired, ordering: .relaxed) }
         self.writeSet.removeAll(keepingCapacity: true)
     }
 
@@ -445,7 +442,7 @@ extension Worker {
             if word & ~ignored != token.word & ~ignored { return .changed }
             if token.wasLive {
                 let expiresAt = token.cell.expiresAtUnderLock
-                if expiresAt != 0 && expiresAt < self.transactionNow() { return .changed }
+                if Expiry.hasPassed(expiresAt, now: self.transactionNow()) { return .changed }
             }
         }
         return .valid

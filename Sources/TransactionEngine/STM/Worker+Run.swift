@@ -272,7 +272,7 @@ extension Worker {
     /// Sets the entry's new state to its base as seen at the transaction's time (an expired value reads absent, and
     /// is removed when the pin ends if nothing replaces it, as a write's lookup removes it in Redis).
     @inline(__always) func resetToBase(_ entry: inout WriteEntry) {
-        if entry.baseValue != 0 && entry.baseExpiresAt != 0 && entry.baseExpiresAt < self.transactionNow() {
+        if entry.baseValue != 0 && Expiry.hasPassed(entry.baseExpiresAt, now: self.transactionNow()) {
             entry.value = 0
             entry.expiresAt = 0
             self.noteExpiredOnAccess(entry.cell, database: entry.databaseIndex)

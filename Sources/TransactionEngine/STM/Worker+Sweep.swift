@@ -44,13 +44,13 @@ extension Worker {
                         guard tidEpoch + 2 < epoch else { return }
                     } else {
                         let expiresAt = cell.pointer.pointee.expiresAt.load(ordering: .relaxed)
-                        guard expiresAt != 0 && expiresAt < now else { return }
+                        guard Expiry.hasPassed(expiresAt, now: now) else { return }
                     }
                     guard let locked = cell.tryLock() else { return }
                     // Re-read under the lock: the decision above may be stale.
                     let expiresAt = cell.expiresAtUnderLock
                     let absent = CellWord.isAbsent(locked)
-                    if !absent && !(expiresAt != 0 && expiresAt < now) {
+                    if !absent && !Expiry.hasPassed(expiresAt, now: now) {
                         cell.unlock(word: locked)
                         return
                     }
@@ -128,9 +128,7 @@ extension Worker {
         database: Int,
         wanted: (KeyBytes) -> Bool = { _ in true }
     ) {
-        if !CellWord.isAbsent(snapshot.word) && !CellWord.isDead(snapshot.word) && snapshot.expiresAt != 0
-            && snapshot.expiresAt < now && wanted(cell.key)
-        {
+        if snapshot.hasExpired(now: now) && wanted(cell.key) {
             self.noteExpiredOnAccess(cell, database: database)
         }
     }
@@ -165,7 +163,7 @@ extension Worker {
         for (cell, database) in found {
             guard let locked = cell.tryLock() else { continue }
             let expiresAt = cell.expiresAtUnderLock
-            guard !CellWord.isDead(locked), !CellWord.isAbsent(locked), expiresAt != 0, expiresAt < now,
+            guard !CellWord.isDead(locked), !CellWord.isAbsent(locked), Expiry.hasPassed(expiresAt, now: now),
                 self.removeExpiredValue(cell, database: database)
             else {
                 cell.unlock(word: locked)
@@ -174,6 +172,11 @@ extension Worker {
             cell.unlock(word: Worker.expiredWord(locked))
             removed += 1
         }
-        if removed > 0 { self.slot.pointee.expiredOnAccess.add(removed, ordering: .relaxed) }
+        self.countExpiredOnAccess(removed)
+    }
+
+    /// Adds to the worker's count of expired keys removed by the commands that met them (INFO's expired_keys).
+    @inline(__always) func countExpiredOnAccess(_ count: UInt64) {
+        if count > 0 { self.slot.pointee.expiredOnAccess.add(count, ordering: .relaxed) }
     }
 }

@@ -296,7 +296,7 @@ package final class Worker: @unchecked Sendable {
             let snapshot = cell.snapshot()
             if CellWord.isDead(snapshot.word) { continue }
             if CellWord.isAbsent(snapshot.word) { return nil }
-            if snapshot.expiresAt != 0 && snapshot.expiresAt < self.clock.nowMilliseconds() {
+            if Expiry.hasPassed(snapshot.expiresAt, now: self.clock.nowMilliseconds()) {
                 self.noteExpiredOnAccess(cell, database: index)
                 return nil
             }
