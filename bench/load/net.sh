@@ -13,6 +13,12 @@
 # io-threads, which counts the CPUs it may run on (so one loop on a two-core machine). Both servers then get the same
 # cores and the client never competes with them. Skipped on one core.
 #
+# WEFT_BENCH_CLIENT_CPUS=N (default 1) gives the client N threads (`redis-benchmark --threads N`, in both forms)
+# and, pinned, the first N CPUs: on a big machine one client thread is slower than a multi-loop server, and the
+# ratio then measures the client. The comment lines say how many it had. redis-benchmark's threads report their
+# rate in steps of a quarter second, so with several give runs longer than a second: WEFT_BENCH_NET_SCALE=N
+# (default 1) multiplies every run's request count by N.
+#
 # Given weft-nio-floor (bench/Benchmarks/NIOFloor) too, it measures SET at `-P 1` and `-P 16` against it as well, in
 # both forms, as `net.floor.<test>.*` and `net.pinned.floor.<test>.*` (its figures in place of Weft's): a SwiftNIO
 # server that parses nothing and answers +OK, with as many event loops as Weft. Its ratio is the most weft-server's
@@ -24,12 +30,17 @@ weft="$1"
 floor="${2:-}"
 rounds="${WEFT_BENCH_ROUNDS:-5}"
 threads="${WEFT_BENCH_IO_THREADS:-$(nproc)}"
+client_cpus="${WEFT_BENCH_CLIENT_CPUS:-1}"
+client_flags=()
+scale="${WEFT_BENCH_NET_SCALE:-1}"
+[ "$client_cpus" -gt 1 ] && client_flags=(--threads "$client_cpus")
 
-# The CPUs this script may use: the first for the pinned client, the rest for the pinned servers.
+# The CPUs this script may use: the first client_cpus for the pinned client, the rest for the pinned servers.
 read -r client_cpu server_cpus < <(python3 -c '
-import os
+import os, sys
 cpus = sorted(os.sched_getaffinity(0))
-print(cpus[0], ",".join(map(str, cpus[1:])) or "-")')
+n = min(int(sys.argv[1]), max(len(cpus) - 1, 1))
+print(",".join(map(str, cpus[:n])), ",".join(map(str, cpus[n:])) or "-")' "$client_cpus")
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
@@ -64,7 +75,7 @@ run() {
     local requests before after rate
     requests=$(printf '%s\n' "$@" | awk 'previous == "-n" { print } { previous = $0 }')
     before=$(cpu_ticks "$pid")
-    rate=$("${client[@]}" redis-benchmark -p "$port" --csv "$@" 2>/dev/null | awk -F'"' 'NR == 2 { print $4 }')
+    rate=$("${client[@]}" redis-benchmark -p "$port" --csv "${client_flags[@]}" "$@" 2>/dev/null | awk -F'"' 'NR == 2 { print $4 }')
     after=$(cpu_ticks "$pid")
     awk -v r="$rate" -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$requests" \
         'BEGIN { printf "%s %.3f\n", r, t * 1000000 / hz / n }'
@@ -119,27 +130,28 @@ subject=weft
 floor_suite() {
     local prefix="$1"
     subject=floor
-    measure "${prefix}floor.set.c50.p1" -t set -c 50 -P 1 -n 100000 -r 100000
-    measure "${prefix}floor.set.c50.p16" -t set -c 50 -P 16 -n 1000000 -r 100000
+    measure "${prefix}floor.set.c50.p1" -t set -c 50 -P 1 -n $((100000 * scale)) -r 100000
+    measure "${prefix}floor.set.c50.p16" -t set -c 50 -P 16 -n $((1000000 * scale)) -r 100000
     subject=weft
 }
 
 # suite PREFIX: every test against the servers in weft_port/weft_pid and redis_port/redis_pid.
 suite() {
     local prefix="$1"
-    measure "${prefix}set.c50.p1" -t set -c 50 -P 1 -n 100000 -r 100000
-    measure "${prefix}get.c50.p1" -t get -c 50 -P 1 -n 100000 -r 100000
-    measure "${prefix}set.c50.p16" -t set -c 50 -P 16 -n 1000000 -r 100000
-    measure "${prefix}get.c50.p16" -t get -c 50 -P 16 -n 1000000 -r 100000
-    measure "${prefix}mset.c50.p1" -t mset -c 50 -P 1 -n 100000 -r 100000
+    measure "${prefix}set.c50.p1" -t set -c 50 -P 1 -n $((100000 * scale)) -r 100000
+    measure "${prefix}get.c50.p1" -t get -c 50 -P 1 -n $((100000 * scale)) -r 100000
+    measure "${prefix}set.c50.p16" -t set -c 50 -P 16 -n $((1000000 * scale)) -r 100000
+    measure "${prefix}get.c50.p16" -t get -c 50 -P 16 -n $((1000000 * scale)) -r 100000
+    measure "${prefix}mset.c50.p1" -t mset -c 50 -P 1 -n $((100000 * scale)) -r 100000
     # Long strings changed in place: 100-byte APPENDs to one key (2 MB more each run), and a bit of a 1 MB bitmap
     # flipped by BITFIELD INCRBY u1 (SETBIT's write; redis-benchmark's random numbers have leading zeros, which no
     # offset may have, and a SETBIT to a fixed offset changes nothing after the first).
-    measure "${prefix}append.long.c50.p1" -c 50 -P 1 -n 20000 APPEND "${prefix}long" "$(printf 'x%.0s' {1..100})"
-    measure "${prefix}bitflip.long.c50.p1" -c 50 -P 1 -n 100000 BITFIELD "${prefix}bitmap" INCRBY u1 8388600 1
+    measure "${prefix}append.long.c50.p1" -c 50 -P 1 -n $((20000 * scale)) APPEND "${prefix}long" "$(printf 'x%.0s' {1..100})"
+    measure "${prefix}bitflip.long.c50.p1" -c 50 -P 1 -n $((100000 * scale)) BITFIELD "${prefix}bitmap" INCRBY u1 8388600 1
 }
 
 # The cores shared: nothing pinned, Weft with `threads` event loops.
+echo "# net: $(nproc) CPUs, the client with $client_cpus thread(s)"
 weft_port=17379
 redis_port=17380
 start "$weft_port" "$weft" --port "$weft_port" --bind 127.0.0.1 --io-threads "$threads" --appendonly no
@@ -170,7 +182,7 @@ if [ "$server_cpus" != "-" ]; then
     client=(taskset -c "$client_cpu")
     suite "pinned."
     loops=$(redis-cli -p "$weft_port" info server | tr -d '\r' | awk -F: '$1 == "io_threads_active" { print $2 }')
-    echo "# net.pinned: client on CPU $client_cpu, servers on CPUs $server_cpus, Weft with $loops event loops"
+    echo "# net.pinned: client on CPUs $client_cpu, servers on CPUs $server_cpus, Weft with $loops event loops"
     if [ -n "$floor" ]; then
         kill "$weft_pid"
         wait "$weft_pid" 2>/dev/null || true

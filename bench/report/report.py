@@ -401,8 +401,9 @@ def scaling_svg(series, title):
 # MARK: Report
 
 
-def report(figures, raw_lines, date, output):
-    """Writes the markdown report and its plots next to `output`."""
+def report(figures, raw_lines, date, output, machine_rows=(), notes=()):
+    """Writes the markdown report and its plots next to `output`. `machine_rows` (label, value) replace or add to
+    the rows read off this machine (for figures measured on another); `notes` are paragraphs after the intro."""
     folder = os.path.dirname(output) or "."
     os.makedirs(folder, exist_ok=True)
     stem = os.path.splitext(os.path.basename(output))[0]
@@ -419,9 +420,14 @@ def report(figures, raw_lines, date, output):
     lines.append("in Weft's place: a SwiftNIO server with Weft's transport and as many loops that parses nothing and")
     lines.append("answers +OK, so its ratio is the most weft-server's transport lets it reach.")
     lines.append("")
+    for note in notes:
+        lines.append(note)
+        lines.append("")
     lines.append("## Machine")
     lines.append("")
-    lines.append(table(("", ""), machine(figures)))
+    rows = dict(machine(figures))
+    rows.update(machine_rows)
+    lines.append(table(("", ""), list(rows.items())))
     lines.append("")
     ratios = ratio_rows(figures, used)
     if ratios:
@@ -507,7 +513,21 @@ def main():
     parser.add_argument("files", nargs="*", help="files of `name value unit` lines (default: standard input)")
     parser.add_argument("--date", default=datetime.date.today().isoformat())
     parser.add_argument("--output", help="the markdown file (default: bench/results/DATE.md)")
+    parser.add_argument(
+        "--machine",
+        action="append",
+        default=[],
+        metavar="LABEL=VALUE",
+        help="a row of the machine table, for figures measured elsewhere (`--machine 'cores (`nproc`)=16'`)",
+    )
+    parser.add_argument("--note", action="append", default=[], help="a paragraph after the introduction")
     arguments = parser.parse_args()
+    machine_rows = []
+    for row in arguments.machine:
+        label, separator, value = row.partition("=")
+        if not separator:
+            parser.error(f"--machine wants LABEL=VALUE, not {row!r}")
+        machine_rows.append((label, value))
     lines = []
     if arguments.files:
         for path in arguments.files:
@@ -521,7 +541,7 @@ def main():
         return 1
     raw = [line for line in lines if len(line.split()) == 3 and line.split()[0] in figures]
     output = arguments.output or os.path.join("bench", "results", f"{arguments.date}.md")
-    for path in report(figures, raw, arguments.date, output):
+    for path in report(figures, raw, arguments.date, output, machine_rows, arguments.note):
         print(f"report: {path}", file=sys.stderr)
     return 0
 

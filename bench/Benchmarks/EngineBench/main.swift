@@ -187,7 +187,7 @@ func serialEngine(ops: [Int32], sets: [Bool]) -> Double {
             } else {
                 copied &+= serverGet(worker, key) { entry -> Int in
                     guard let entry else { return 0 }
-                    let bytes = entry.value.bytes
+                    let bytes = entry.value.flatBytes!
                     scratch.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
                     return bytes.count
                 }
@@ -268,7 +268,7 @@ if wanted("allocations") {
     for i in 0..<gets {
         copied &+= serverGet(worker, space.keys[(i &* 7919) % space.keys.count]) { entry -> Int in
             guard let entry else { return 0 }
-            scratch.copyMemory(from: entry.value.bytes.baseAddress!, byteCount: entry.value.count)
+            scratch.copyMemory(from: entry.value.flatBytes!.baseAddress!, byteCount: entry.value.count)
             return entry.value.count
         }
     }
@@ -303,7 +303,7 @@ func setDecimal(_ tx: Transaction, _ key: UnsafeRawBufferPointer, _ number: Int)
         digits += 1
         rest /= 10
     }
-    tx.setString(key, count: digits) { out in
+    tx.setString(key, count: digits, encoding: .fromContent) { out in
         var n = number
         for i in stride(from: digits - 1, through: 0, by: -1) {
             out[i] = UInt8(48 + n % 10)
@@ -350,8 +350,8 @@ func scaling(distribution: String, threads: Int, streams: [[Int32]]) -> (opsPerS
                         keys[0] = keySpace[a]
                         keys[1] = keySpace[b]
                         serverTransact(worker, keys) { tx in
-                            let from = decimal(tx.get(keys[0])!.value.bytes)
-                            let to = decimal(tx.get(keys[1])!.value.bytes)
+                            let from = decimal(tx.get(keys[0])!.value.flatBytes!)
+                            let to = decimal(tx.get(keys[1])!.value.flatBytes!)
                             if from > 0 {
                                 setDecimal(tx, keys[0], from - 1)
                                 setDecimal(tx, keys[1], to + 1)
