@@ -90,24 +90,26 @@ struct StringChunksTests {
         #expect(freed == allocated)
     }
 
-    @Test("a one-byte change of a chunked string allocates one chunk and the table, and shares the rest")
+    @Test("a one-byte change of a chunked string allocates one chunk, its segment and the table, and shares the rest")
     func oneByteChange() {
         let count = 40 * Self.size + 123
         let (base, _) = Value.makeChanged(from: nil, count: count, changed: 0..<count, encoding: .raw) { out in
             for i in 0..<out.count { out[i] = UInt8(truncatingIfNeeded: i) }
         }
         #expect(base.isChunked)
-        let table = 41 * MemoryLayout<UnsafeMutableRawPointer>.stride
+        // 41 chunks: two segments, of 32 and 9.
+        let table = 2 * MemoryLayout<UnsafeMutableRawPointer>.stride
+        let segment = StringChunks.segmentAllocationSize
         let (changed, allocated) = Value.makeChanged(
             from: base,
             count: count,
             changed: 5 * Self.size + 7..<5 * Self.size + 8,
             encoding: .raw
         ) { $0[0] = 0xAA }
-        #expect(allocated == MemoryLayout<_ValueHeader>.stride + table + StringChunks.allocationSize)
+        #expect(allocated == MemoryLayout<_ValueHeader>.stride + table + segment + StringChunks.allocationSize)
         #expect(changed.byte(at: 5 * Self.size + 7) == 0xAA)
         #expect(base.byte(at: 5 * Self.size + 7) == UInt8(truncatingIfNeeded: 5 * Self.size + 7))
-        // Appending copies the partial last chunk only.
+        // Appending copies the partial last chunk (and its segment) only.
         let (longer, appended) = Value.makeChanged(
             from: changed,
             count: count + 10,
@@ -116,26 +118,76 @@ struct StringChunksTests {
         ) {
             out in out.initializeMemory(as: UInt8.self, repeating: 1)
         }
-        #expect(appended == MemoryLayout<_ValueHeader>.stride + table + StringChunks.allocationSize)
+        #expect(appended == MemoryLayout<_ValueHeader>.stride + table + segment + StringChunks.allocationSize)
         // Cut (what replay does with a patch over a longer string): whole chunks shared, the last one copied.
         let cutCount = 5 * Self.size + 5
         let (cut, cutAllocated) = Value.makeChanged(from: changed, count: cutCount, changed: 0..<1, encoding: .raw) {
             $0[0] = 7
         }
         #expect(cut.byteArray == [7] + Array(changed.byteArray[1..<cutCount]))
-        #expect(cutAllocated == MemoryLayout<_ValueHeader>.stride + 6 * 8 + 2 * StringChunks.allocationSize)
+        #expect(cutAllocated == MemoryLayout<_ValueHeader>.stride + 8 + segment + 2 * StringChunks.allocationSize)
         cut.deallocate()
         let (copy, copied) = Value.makeCopy(of: longer, encoding: .raw)
         #expect(copied == MemoryLayout<_ValueHeader>.stride + table)
         let expected = longer.byteArray
-        // Each chunk goes with the last value holding it.
+        // Each chunk goes with the last segment holding it, each segment with the last value.
         var freed = base.deallocate() + changed.deallocate() + longer.deallocate()
         #expect(copy.byteArray == expected)
         freed += copy.deallocate()
         #expect(
-            freed == 3 * (MemoryLayout<_ValueHeader>.stride + table) + MemoryLayout<_ValueHeader>.stride + table
-                + 43 * StringChunks.allocationSize
+            freed == 4 * (MemoryLayout<_ValueHeader>.stride + table) + 4 * segment + 43 * StringChunks.allocationSize
         )
+    }
+
+    @Test("writes to a string of many segments share the untouched segments; every byte allocated is freed")
+    func manySegments() {
+        var random = SeededRandom(seed: 7)
+        let chunks = 3 * StringChunks.segmentChunks - 5
+        var model = (0..<chunks * Self.size - 77).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let (first, firstBytes) = Value.makeChanged(
+            from: nil,
+            count: model.count,
+            changed: 0..<model.count,
+            encoding: .raw
+        ) { out in model.withUnsafeBytes { out.copyMemory(from: $0) } }
+        var versions = [first]
+        var allocated = firstBytes
+        let segments = StringChunks.segmentCount(chunks: chunks)
+        let table = segments * MemoryLayout<UnsafeMutableRawPointer>.stride
+        for step in 0..<scaled(40) {
+            let current = versions.last!
+            // A few bytes inside one chunk (SETBIT, SETRANGE), or an APPEND that stays inside the last chunk.
+            let appending = step % 3 == 0 && model.count % Self.size != 0 && model.count % Self.size < Self.size - 8
+            let offset =
+                appending ? model.count : Int(random.next() % UInt64(model.count / Self.size)) * Self.size + 100
+            let count = appending ? model.count + 8 : model.count
+            let fill = (0..<8).map { UInt8(truncatingIfNeeded: step &+ $0) }
+            let (value, bytes) = Value.makeChanged(
+                from: current,
+                count: count,
+                changed: offset..<offset + 8,
+                encoding: .raw
+            ) { out in fill.withUnsafeBytes { out.copyMemory(from: $0) } }
+            // One new chunk in one new segment; the table is new; everything else is shared.
+            #expect(
+                bytes == MemoryLayout<_ValueHeader>.stride + table + StringChunks.segmentAllocationSize
+                    + StringChunks.allocationSize
+            )
+            if model.count < offset + 8 { model += [UInt8](repeating: 0, count: offset + 8 - model.count) }
+            model.replaceSubrange(offset..<offset + 8, with: fill)
+            self.check(value, model, whole: step % 20 == 0, random: &random)
+            allocated += bytes
+            versions.append(value)
+        }
+        // Older versions still read as they were: spot-check the first against the bytes it was made with.
+        #expect(first.byte(at: 0) == 0)
+        #expect(first.byte(at: 100) == UInt8(truncatingIfNeeded: 100 &* 13))
+        var freed = 0
+        while !versions.isEmpty {
+            let index = Int(random.next() % UInt64(versions.count))
+            freed += versions.remove(at: index).deallocate()
+        }
+        #expect(freed == allocated)
     }
 
     @Test("a change of a long string logs a patch of the changed bytes; replaying the records rebuilds it")

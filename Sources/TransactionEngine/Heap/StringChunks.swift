@@ -8,7 +8,13 @@ import Synchronization
 
 /// The header of a chunk in raw memory; `StringChunks.size` bytes follow it.
 package struct _ChunkHeader: ~Copyable {
-    /// How many values' chunk tables point at this chunk.
+    /// How many segments point at this chunk.
+    package let references: Atomic<Int>
+}
+
+/// The header of a segment in raw memory; `StringChunks.segmentChunks` chunk pointers follow it.
+package struct _SegmentHeader: ~Copyable {
+    /// How many values' tables point at this segment.
     package let references: Atomic<Int>
 }
 
@@ -16,13 +22,18 @@ package struct _ChunkHeader: ~Copyable {
 ///
 /// A value is immutable once published, so a write makes a new value. For a flat string that costs a copy of the
 /// whole string per write, which Redis (changing its string in place) does not pay: 20,000 APPENDs of 100 bytes
-/// would copy 20 GB. A chunked value holds a table of pointers to fixed-size chunks instead; a write copies the
-/// table and the chunks it changes, and shares the others with the value it replaces, each chunk counting the
-/// tables that point at it. Only writers and reclamation touch the counts, never readers: a reader pinned in its
-/// epoch keeps the old value, and so its chunks, alive.
+/// would copy 20 GB. A chunked value holds fixed-size chunks instead, in two levels: the value's table points at
+/// segments of `segmentChunks` chunk pointers each. A write makes a new table, a new segment for each segment
+/// whose chunks it changes (or whose chunk count it changes), and a new chunk for each chunk it changes; it shares
+/// every other segment, and in its new segments every other chunk, with the value it replaces. A segment counts
+/// the tables that point at it, a chunk the segments. So a write to a string of n chunks touches about n / 32 + 32
+/// counts, not n: each count is a cache line that the writer's core takes from the core that last wrote it (the
+/// previous writer, or reclamation freeing the old version), and on many cores one count per chunk made a write
+/// to a 20 MB string take a cache miss per 16 KiB. Only writers and reclamation touch the counts, never readers: a
+/// reader pinned in its epoch keeps the old value, and so its segments and chunks, alive.
 ///
-/// A chunk is never written once a published table points at it. A write that changes bytes in a chunk, or grows
-/// the last (partial) chunk, gets a fresh copy of that chunk.
+/// A chunk or segment is never written once a published value reaches it. A write that changes bytes in a chunk,
+/// or grows the last (partial) chunk, gets a fresh copy of that chunk and of its segment.
 package enum StringChunks {
     /// Bytes of string in one chunk.
     package static let size = 16 * 1024
@@ -33,23 +44,60 @@ package enum StringChunks {
     /// Bytes one chunk allocation takes (its header and its bytes).
     package static let allocationSize = MemoryLayout<_ChunkHeader>.stride + size
 
+    /// Chunk pointers in one segment: about the square root of the chunk count of a string of a few MB, which
+    /// keeps both a write's shared segments and its new segment's shared chunks few.
+    package static let segmentChunks = 32
+
+    /// Bytes one segment allocation takes (its header and its chunk pointers).
+    package static let segmentAllocationSize =
+        MemoryLayout<_SegmentHeader>.stride + segmentChunks * MemoryLayout<UnsafeMutableRawPointer>.stride
+
     /// Chunks holding a string of `count` bytes.
     @inline(__always) package static func chunkCount(_ count: Int) -> Int {
         (count + size - 1) / size
     }
 
+    /// Segments holding `chunks` chunks.
+    @inline(__always) package static func segmentCount(chunks: Int) -> Int {
+        (chunks + segmentChunks - 1) / segmentChunks
+    }
+
+    /// Chunks in segment `segment` of a string of `chunks` chunks.
+    @inline(__always) static func chunks(inSegment segment: Int, of chunks: Int) -> Int {
+        min(segmentChunks, chunks - segment * segmentChunks)
+    }
+
+    /// The value's table: one pointer per segment, after the value's header.
     @inline(__always) static func table(_ value: Value) -> UnsafeMutablePointer<UnsafeMutableRawPointer> {
         (UnsafeMutableRawPointer(value.pointer) + MemoryLayout<_ValueHeader>.stride)
             .assumingMemoryBound(to: UnsafeMutableRawPointer.self)
     }
 
+    /// A segment's chunk pointers, after its header.
+    @inline(__always) static func slots(_ segment: UnsafeMutableRawPointer) -> UnsafeMutablePointer<
+        UnsafeMutableRawPointer
+    > {
+        (segment + MemoryLayout<_SegmentHeader>.stride).assumingMemoryBound(to: UnsafeMutableRawPointer.self)
+    }
+
+    /// Chunk `index` of a chunked value.
+    @inline(__always) static func chunk(_ value: Value, _ index: Int) -> UnsafeMutableRawPointer {
+        slots(table(value)[index / segmentChunks])[index % segmentChunks]
+    }
+
     /// The bytes of chunk `index` of a chunked value (the last one may be partly past the string's end).
     @inline(__always) static func data(_ value: Value, _ index: Int) -> UnsafeMutableRawPointer {
-        StringChunks.table(value)[index] + MemoryLayout<_ChunkHeader>.stride
+        chunk(value, index) + MemoryLayout<_ChunkHeader>.stride
     }
 
     @inline(__always) static func header(_ chunk: UnsafeMutableRawPointer) -> UnsafeMutablePointer<_ChunkHeader> {
         chunk.assumingMemoryBound(to: _ChunkHeader.self)
+    }
+
+    @inline(__always) static func segmentHeader(
+        _ segment: UnsafeMutableRawPointer
+    ) -> UnsafeMutablePointer<_SegmentHeader> {
+        segment.assumingMemoryBound(to: _SegmentHeader.self)
     }
 
     static func allocateChunk() -> UnsafeMutableRawPointer {
@@ -58,20 +106,41 @@ package enum StringChunks {
         return chunk
     }
 
-    /// Drops the value's reference to each of its chunks, freeing those no other value holds.
+    static func allocateSegment() -> UnsafeMutableRawPointer {
+        let segment = UnsafeMutableRawPointer.allocate(byteCount: segmentAllocationSize, alignment: 16)
+        segment.bindMemory(to: _SegmentHeader.self, capacity: 1).initialize(
+            to: _SegmentHeader(references: Atomic(1))
+        )
+        return segment
+    }
+
+    /// Drops the value's reference to each of its segments; a segment no other value holds drops its reference
+    /// to each of its chunks, and chunks no other segment holds are freed with it.
     ///
-    /// - Returns: the bytes freed (the table and the chunks).
+    /// - Returns: the bytes freed (the table, the segments and the chunks).
     static func release(_ value: Value) -> Int {
         let chunks = chunkCount(value.count)
+        let segments = segmentCount(chunks: chunks)
         let table = StringChunks.table(value)
-        var freed = chunks * MemoryLayout<UnsafeMutableRawPointer>.stride
-        for index in 0..<chunks {
-            let chunk = table[index]
-            if header(chunk).pointee.references.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                _ = header(chunk).move()
-                chunk.deallocate()
-                freed += allocationSize
+        var freed = segments * MemoryLayout<UnsafeMutableRawPointer>.stride
+        for segmentIndex in 0..<segments {
+            let segment = table[segmentIndex]
+            guard
+                segmentHeader(segment).pointee.references.subtract(1, ordering: .acquiringAndReleasing).newValue
+                    == 0
+            else { continue }
+            let slots = StringChunks.slots(segment)
+            for slot in 0..<StringChunks.chunks(inSegment: segmentIndex, of: chunks) {
+                let chunk = slots[slot]
+                if header(chunk).pointee.references.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    _ = header(chunk).move()
+                    chunk.deallocate()
+                    freed += allocationSize
+                }
             }
+            _ = segmentHeader(segment).move()
+            segment.deallocate()
+            freed += segmentAllocationSize
         }
         return freed
     }
@@ -150,7 +219,8 @@ extension Value {
     /// `StringChunks.threshold`, sharing with a chunked `base` every chunk that holds the same bytes.
     ///
     /// - Returns: the value, and the bytes newly allocated for it (shared chunks not counted).
-    /// - Complexity: O(`changed` + chunk size + `count` / chunk size) when `base` is chunked; O(`count`) otherwise.
+    /// - Complexity: O(`changed` + chunk size + `count` / chunk size) when `base` is chunked (reference counts
+    ///   touched: about `count` / (chunk size × `segmentChunks`) + `segmentChunks`); O(`count`) otherwise.
     package static func makeChanged(
         from base: Value?,
         count: Int,
@@ -187,7 +257,8 @@ extension Value {
             fill(scratch)
         }
         let chunks = StringChunks.chunkCount(count)
-        let tableBytes = chunks * MemoryLayout<UnsafeMutableRawPointer>.stride
+        let segments = StringChunks.segmentCount(chunks: chunks)
+        let tableBytes = segments * MemoryLayout<UnsafeMutableRawPointer>.stride
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: MemoryLayout<_ValueHeader>.stride + tableBytes,
             alignment: 8
@@ -198,35 +269,58 @@ extension Value {
         let table = StringChunks.table(value)
         var allocated = MemoryLayout<_ValueHeader>.stride + tableBytes
         let sharing = base.map { $0.isChunked } ?? false
-        for index in 0..<chunks {
+        let baseChunks = StringChunks.chunkCount(baseCount)
+        // Whether chunk `index` of `base` holds exactly the bytes this one's chunk `index` holds, none changed.
+        func shared(_ index: Int) -> Bool {
             let start = index * StringChunks.size
             let end = min(start + StringChunks.size, count)
-            // A chunk of `base` holding exactly these bytes, none of them changed, is shared.
-            if sharing, end <= baseCount, min(start + StringChunks.size, baseCount) == end,
-                changed.isEmpty || changed.upperBound <= start || changed.lowerBound >= end
+            return sharing && end <= baseCount && min(start + StringChunks.size, baseCount) == end
+                && (changed.isEmpty || changed.upperBound <= start || changed.lowerBound >= end)
+        }
+        for segmentIndex in 0..<segments {
+            let first = segmentIndex * StringChunks.segmentChunks
+            let inSegment = StringChunks.chunks(inSegment: segmentIndex, of: chunks)
+            // A segment of `base` with the same chunks, every one of them shared, is shared whole.
+            if sharing, segmentIndex < StringChunks.segmentCount(chunks: baseChunks),
+                StringChunks.chunks(inSegment: segmentIndex, of: baseChunks) == inSegment,
+                (first..<first + inSegment).allSatisfy(shared)
             {
-                let chunk = StringChunks.table(base!)[index]
-                StringChunks.header(chunk).pointee.references.add(1, ordering: .relaxed)
-                table[index] = chunk
+                let segment = StringChunks.table(base!)[segmentIndex]
+                StringChunks.segmentHeader(segment).pointee.references.add(1, ordering: .relaxed)
+                table[segmentIndex] = segment
                 continue
             }
-            let chunk = StringChunks.allocateChunk()
-            allocated += StringChunks.allocationSize
-            table[index] = chunk
-            let data = chunk + MemoryLayout<_ChunkHeader>.stride
-            // Base bytes, then zeros, then the changed bytes over them.
-            let kept = max(min(baseCount, end) - start, 0)
-            if kept > 0 { base!.copyBytes(start..<start + kept, to: data) }
-            if end - start > kept {
-                (data + kept).initializeMemory(as: UInt8.self, repeating: 0, count: end - start - kept)
-            }
-            let overlap =
-                max(changed.lowerBound, start)..<max(min(changed.upperBound, end), max(changed.lowerBound, start))
-            if !overlap.isEmpty {
-                (data + (overlap.lowerBound - start)).copyMemory(
-                    from: scratch.baseAddress! + (overlap.lowerBound - changed.lowerBound),
-                    byteCount: overlap.count
-                )
+            let segment = StringChunks.allocateSegment()
+            allocated += StringChunks.segmentAllocationSize
+            table[segmentIndex] = segment
+            let slots = StringChunks.slots(segment)
+            for index in first..<first + inSegment {
+                if shared(index) {
+                    let chunk = StringChunks.chunk(base!, index)
+                    StringChunks.header(chunk).pointee.references.add(1, ordering: .relaxed)
+                    slots[index - first] = chunk
+                    continue
+                }
+                let start = index * StringChunks.size
+                let end = min(start + StringChunks.size, count)
+                let chunk = StringChunks.allocateChunk()
+                allocated += StringChunks.allocationSize
+                slots[index - first] = chunk
+                let data = chunk + MemoryLayout<_ChunkHeader>.stride
+                // Base bytes, then zeros, then the changed bytes over them.
+                let kept = max(min(baseCount, end) - start, 0)
+                if kept > 0 { base!.copyBytes(start..<start + kept, to: data) }
+                if end - start > kept {
+                    (data + kept).initializeMemory(as: UInt8.self, repeating: 0, count: end - start - kept)
+                }
+                let lower = max(changed.lowerBound, start)
+                let overlap = lower..<max(min(changed.upperBound, end), lower)
+                if !overlap.isEmpty {
+                    (data + (overlap.lowerBound - start)).copyMemory(
+                        from: scratch.baseAddress! + (overlap.lowerBound - changed.lowerBound),
+                        byteCount: overlap.count
+                    )
+                }
             }
         }
         return (value, allocated)

@@ -133,13 +133,14 @@ package struct Value: Hashable, @unchecked Sendable {
     /// True when the bytes are in chunks (see `StringChunks`).
     @inline(__always) package var isChunked: Bool { self.pointer.pointee.layout == .chunked }
 
-    /// Bytes this value occupies on the heap (header and payload, and every chunk, shared or not): what MEMORY
-    /// USAGE reports.
+    /// Bytes this value occupies on the heap (header and payload, and every segment and chunk, shared or not):
+    /// what MEMORY USAGE reports.
     package var allocatedBytes: Int {
         guard self.isChunked else { return Value.allocationSize(count: self.count) }
         let chunks = StringChunks.chunkCount(self.count)
-        let perChunk = MemoryLayout<UnsafeMutableRawPointer>.stride + StringChunks.allocationSize
-        return MemoryLayout<_ValueHeader>.stride + chunks * perChunk
+        let segments = StringChunks.segmentCount(chunks: chunks)
+        let perSegment = MemoryLayout<UnsafeMutableRawPointer>.stride + StringChunks.segmentAllocationSize
+        return MemoryLayout<_ValueHeader>.stride + segments * perSegment + chunks * StringChunks.allocationSize
     }
 
     /// The bytes of a flat value; valid while the value is (that is, while the reading worker stays pinned).
