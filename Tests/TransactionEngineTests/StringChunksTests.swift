@@ -190,6 +190,64 @@ struct StringChunksTests {
         #expect(freed == allocated)
     }
 
+    @Test("cuts to a chunk boundary copy the segment they shorten; every byte allocated is freed")
+    func cutsToBoundaries() {
+        let count = 40 * Self.size + 123
+        let (base, baseBytes) = Value.makeChanged(from: nil, count: count, changed: 0..<count, encoding: .raw) {
+            out in
+            for i in 0..<out.count { out[i] = UInt8(truncatingIfNeeded: i &* 7) }
+        }
+        let expected = base.byteArray
+        var allocated = baseBytes
+        var values = [base]
+        // Whole chunks kept: within the first segment (5 of its 32), at the second's end (40 of 41), and exactly
+        // one segment (32).
+        for cut in [5 * Self.size, 40 * Self.size, StringChunks.segmentChunks * Self.size] {
+            let (value, bytes) = Value.makeChanged(from: base, count: cut, changed: 0..<0, encoding: .raw) { _ in }
+            #expect(value.byteArray == Array(expected[0..<cut]))
+            allocated += bytes
+            values.append(value)
+        }
+        // The base first and the shortest cut last: the last holder of a segment frees its chunks, so a segment
+        // wrongly shared by a value with fewer chunks in it would leak the rest here.
+        var freed = values.removeFirst().deallocate()
+        for value in values.reversed() { freed += value.deallocate() }
+        #expect(freed == allocated)
+    }
+
+    @Test("two changes of a key of several segments in one transaction: both land, nothing leaks")
+    func twoChangesInOneTransaction() {
+        let engine = TransactionEngine(configuration: testConfiguration())
+        let worker = engine.makeWorker()
+        let name = bytes("long")
+        let count = 3 * StringChunks.segmentChunks * Self.size + 10
+        let original = [UInt8](repeating: 3, count: count)
+        var model = original
+        func settle() {
+            for _ in 0..<10 where worker.retiredCount > 0 { worker.collect() }
+        }
+        worker.set(name, original)
+        settle()
+        let used = worker.statistics().usedMemory
+        // Chunked by a first change, then two changes in one transaction: in the first and in the last segment.
+        name.withUnsafeBytes { raw in _ = worker.run(database: 0, key: raw) { tx in tx.append(name, bytes("a")) } }
+        name.withUnsafeBytes { raw in
+            _ = worker.run(database: 0, key: raw) { tx in
+                tx.change(name, at: 100, bytes("bc"))
+                tx.append(name, bytes("de"))
+            }
+        }
+        model += bytes("a")
+        model.replaceSubrange(100..<102, with: bytes("bc"))
+        model += bytes("de")
+        #expect(worker.get(name)! == model)
+        // The same flat value again: every chunked version freed, the memory is what it was.
+        worker.set(name, original)
+        settle()
+        #expect(worker.retiredCount == 0)
+        #expect(worker.statistics().usedMemory == used)
+    }
+
     @Test("a change of a long string logs a patch of the changed bytes; replaying the records rebuilds it")
     func patchEffects() throws {
         let engine = TransactionEngine(configuration: testConfiguration())
@@ -272,7 +330,9 @@ struct StringChunksTests {
     func concurrentAppends(workers: Int) {
         let engine = TransactionEngine(configuration: testConfiguration())
         let name = bytes("log")
-        engine.makeWorker().set(name, [UInt8](repeating: 0, count: StringChunks.threshold))
+        // Three segments to start with, so that versions share whole segments across threads.
+        let start = 3 * StringChunks.segmentChunks * StringChunks.size
+        engine.makeWorker().set(name, [UInt8](repeating: 0, count: start))
         let perWorker = scaled(1_600) / workers
         runOnThreads(workers) { index in
             let worker = engine.makeWorker()
@@ -292,9 +352,9 @@ struct StringChunksTests {
             }
         }
         let value = engine.makeWorker().get(name)!
-        #expect(value.count == StringChunks.threshold + 3 * perWorker * workers)
+        #expect(value.count == start + 3 * perWorker * workers)
         var next = [Int](repeating: 0, count: workers)
-        var position = StringChunks.threshold
+        var position = start
         var ordered = true
         while position + 3 <= value.count {
             let index = Int(value[position]) - 1

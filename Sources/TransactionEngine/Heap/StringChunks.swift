@@ -218,7 +218,7 @@ extension Value {
     /// `changed` as they are then, to change in place. The result is chunked when `count` reaches
     /// `StringChunks.threshold`, sharing with a chunked `base` every chunk that holds the same bytes.
     ///
-    /// - Returns: the value, and the bytes newly allocated for it (shared chunks not counted).
+    /// - Returns: the value, and the bytes newly allocated for it (shared segments and chunks not counted).
     /// - Complexity: O(`changed` + chunk size + `count` / chunk size) when `base` is chunked (reference counts
     ///   touched: about `count` / (chunk size × `segmentChunks`) + `segmentChunks`); O(`count`) otherwise.
     package static func makeChanged(

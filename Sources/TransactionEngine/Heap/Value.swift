@@ -32,11 +32,12 @@ package enum StringEncoding: UInt8, Sendable {
 package enum ValueLayout: UInt8, Sendable {
     /// The bytes follow the header in the same allocation.
     case flat = 0
-    /// A table of chunk pointers follows the header; the chunks hold the bytes (see `StringChunks`).
+    /// A table of segment pointers follows the header; the segments point at the chunks that hold the bytes (see
+    /// `StringChunks`).
     case chunked = 1
 }
 
-/// The header of a value in raw memory; the payload (the bytes, or a chunk table) follows it.
+/// The header of a value in raw memory; the payload (the bytes, or a segment table) follows it.
 package struct _ValueHeader {
     package var kind: ValueKind
     package var encoding: StringEncoding
@@ -48,8 +49,8 @@ package struct _ValueHeader {
 /// An immutable value: a handle to raw memory that is never written after it is published.
 ///
 /// Most strings are flat: header and bytes in one allocation. A string that APPEND, SETRANGE, SETBIT or BITFIELD
-/// grows past `StringChunks.threshold` is chunked, so that the next such write copies the chunks it changes and
-/// the chunk table, and shares the rest with the version it replaces (see `StringChunks`). Readers go through
+/// grows past `StringChunks.threshold` is chunked, so that the next such write copies the chunks it changes, their
+/// segments and the table, and shares the rest with the version it replaces (see `StringChunks`). Readers go through
 /// `withBytes`, `forEachSpan`, `copyBytes` and `byte(at:)`, which take both layouts.
 ///
 /// A `Value` is created by a transaction (`Transaction.makeString`), published by its commit, and reclaimed by
@@ -106,7 +107,7 @@ package struct Value: Hashable, @unchecked Sendable {
         }
     }
 
-    /// Frees the value, and the chunks no other value shares. Called by reclamation, or by the transaction that
+    /// Frees the value, and the segments and chunks no other value shares. Called by reclamation, or by the transaction that
     /// made it if it was never published.
     ///
     /// - Returns: the bytes freed, for memory accounting.
