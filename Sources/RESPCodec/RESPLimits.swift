@@ -11,6 +11,14 @@ package struct RESPLimits: Hashable, Sendable {
     /// the payload is awaited.
     package var maxBulkLength: Int
 
+    /// The smallest `proto-max-bulk-len` a configuration may set: Redis's (1 MiB).
+    package static let minimumBulkLength = 1024 * 1024
+
+    /// The largest `proto-max-bulk-len` a configuration may set: 4 GiB less a byte, the longest string a value can
+    /// hold (its header counts the bytes in 32 bits). Redis allows up to `LONG_MAX`; every command that makes a
+    /// string longer checks it against `proto-max-bulk-len`, so with this bound none can outgrow its header.
+    package static let maximumBulkLength = Int(UInt32.max)
+
     /// How many bytes may be buffered while looking for the end of a line (Redis's `PROTO_INLINE_MAX_SIZE`).
     ///
     /// It bounds inline requests, multibulk count lines and bulk headers: once more than this many bytes are

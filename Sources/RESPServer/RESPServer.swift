@@ -492,7 +492,15 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             let seconds = try number(0...Int64(Int32.max))
             return { self.timeout.store(seconds, ordering: .relaxed) }
         case "proto-max-bulk-len":
-            let bytes = try number(1024...Int64(Int32.max) * 256)
+            // A memory value, as in Redis (`1mb`), then its bounds.
+            guard let bytes = OutputBufferLimits.memory(value) else {
+                throw RESPServer.configFailure(name, "argument must be a memory value")
+            }
+            _ = try RESPServer.integer(
+                name,
+                String(bytes),
+                Int64(RESPLimits.minimumBulkLength)...Int64(RESPLimits.maximumBulkLength)
+            )
             return { self.maxBulkLength.store(bytes, ordering: .relaxed) }
         case "client-output-buffer-limit":
             // Split at every space, as Redis's sdssplitlen: an extra space makes an empty word, so a wrong count.

@@ -93,7 +93,13 @@ struct ServerOptions {
         case "databases":
             self.databases = try integer(1...1_000_000)
             self.server.databases = self.databases
-        case "proto-max-bulk-len": self.server.limits.maxBulkLength = try integer(1024...Int(Int32.max) * 256)
+        case "proto-max-bulk-len":
+            guard values.count == 1, let bytes = OutputBufferLimits.memory(values[0]),
+                (RESPLimits.minimumBulkLength...RESPLimits.maximumBulkLength).contains(bytes)
+            else {
+                throw Failure(message: "\(origin): bad value for '\(directive)': \(values.joined(separator: " "))")
+            }
+            self.server.limits.maxBulkLength = bytes
         case "maxclients": self.server.maxClients = try integer(1...1_000_000)
         case "client-output-buffer-limit":
             do throws(OutputBufferLimits.Invalid) {

@@ -54,13 +54,14 @@ def test_quoting_include_and_overrides(tmp_path):
         f"include {tmp_path / 'extra.conf'}\n"
         "loglevel 'warning'\n"
     )
-    process, port, _ = start_with_file(tmp_path, text, "--maxclients", "99")
+    process, port, _ = start_with_file(tmp_path, text, "--maxclients", "99", "--proto-max-bulk-len", "2mb")
     try:
         c = client(port, password="two words!", decode_responses=True)
         assert c.config_get("requirepass") == {"requirepass": "two words!"}
         assert c.config_get("timeout") == {"timeout": "7"}
         assert c.config_get("maxclients") == {"maxclients": "99"}  # the command line wins over the file
         assert c.config_get("loglevel") == {"loglevel": "warning"}
+        assert c.config_get("proto-max-bulk-len") == {"proto-max-bulk-len": "2097152"}  # a memory value
     finally:
         stop(process)
 
@@ -74,6 +75,9 @@ def test_quoting_include_and_overrides(tmp_path):
     ("include /nonexistent/weft.conf\n", "cannot open config file '/nonexistent/weft.conf'"),
     ("save 3600 1\n", "bad.conf:1: Weft takes no snapshots"),
     ("daemonize yes\n", "bad.conf:1: weft-server does not daemonize"),
+    # A memory value from 1 MiB to 4 GiB less a byte (a Weft string's length is 32 bits).
+    ("proto-max-bulk-len 4gb\n", "bad.conf:1: bad value for 'proto-max-bulk-len'"),
+    ("proto-max-bulk-len 1023kb\n", "bad.conf:1: bad value for 'proto-max-bulk-len'"),
 ])
 def test_bad_config_stops_startup_with_file_line_and_reason(tmp_path, text, expected):
     code, output = run_expecting_failure(tmp_path, text)

@@ -649,6 +649,18 @@ SERVER_CASES = {
                           "CONFIG SET timeout 5 maxclients abc", "CONFIG GET timeout", "CONFIG SET timeout 0",
                           "CONFIG GET timeout"],
     "config-set-loglevel": ["CONFIG SET loglevel foo"],
+    # A memory value (units, no sign), at least 1 MiB.
+    "config-proto-max-bulk-len": ["CONFIG SET proto-max-bulk-len 1048576", "CONFIG GET proto-max-bulk-len",
+                                  "CONFIG SET proto-max-bulk-len 4294967295", "CONFIG GET proto-max-bulk-len",
+                                  # Nothing may outgrow it (Weft's string length is 32 bits: this crashed it).
+                                  "SETRANGE k 4294967295 x", "SETBIT k 34359738360 1",
+                                  "BITFIELD k SET u8 34359738360 1", "EXISTS k",
+                                  "CONFIG SET proto-max-bulk-len -1", "CONFIG SET proto-max-bulk-len abc",
+                                  "CONFIG SET proto-max-bulk-len 2mb", "CONFIG GET proto-max-bulk-len",
+                                  "CONFIG SET proto-max-bulk-len 3G", "CONFIG GET proto-max-bulk-len"],
+    # Out of range: the error names the bounds, and Weft's upper one is its own.
+    "config-proto-max-bulk-len-bounds": ["CONFIG SET proto-max-bulk-len 1048575", "CONFIG SET proto-max-bulk-len 1kb",
+                                         "CONFIG SET proto-max-bulk-len 4294967296", "CONFIG GET proto-max-bulk-len"],
     "config-set-buffer-limits": ["CONFIG SET client-output-buffer-limit 'foo 0 0 0'",
                                  "CONFIG SET client-output-buffer-limit 'master 0 0 0'",
                                  "CONFIG SET client-output-buffer-limit 'normal 0 0'",
@@ -681,6 +693,8 @@ SERVER_CASES = {
 }
 
 KEY_CASES = {
+    "bit-write-changing-nothing-encoding": ["SET k 123", "SETBIT k 2 1", "OBJECT ENCODING k", "SET j abc",
+                                            "SETBIT j 1 1", "OBJECT ENCODING j"],
     "scan-type": ["MSET s1 a s2 b", "SCAN 0 TYPE string", "SCAN 0 TYPE String", "SCAN 0 TYPE list",
                   "SCAN 0 TYPE none", "SCAN 0 TYPE unknown", "SCAN 0 TYPE hash COUNT 100", "SCAN 0 TYPE set",
                   "SCAN 0 TYPE zset", "SCAN 0 TYPE stream", "SCAN 0 TYPE ''", "SCAN 0 TYPE string MATCH s1",
@@ -930,6 +944,14 @@ KNOWN_DIFFERENCES = {
         "Weft has maxmemory and maxmemory-policy, not Redis's other maxmemory-* directives, nor ACL directives."
     ),
     "keys/object-idletime": "Weft keeps no access times, so OBJECT IDLETIME is not served.",
+    "server/config-proto-max-bulk-len-bounds": (
+        "A Weft string holds at most 4 GiB less a byte (its length is 32 bits), so proto-max-bulk-len stops there;"
+        " Redis allows up to LONG_MAX."
+    ),
+    "keys/bit-write-changing-nothing-encoding": (
+        "A SETBIT or BITFIELD write that changes no bit leaves the value as it was (and WATCH untouched, as in"
+        " Redis); Redis still makes it raw, which in Weft would take a new value and fail other clients' WATCH."
+    ),
     "transactions/watch-swapdb-missing": SWAP_WATCH,
 }
 
