@@ -35,11 +35,24 @@ enum ConfigCommands {
             } else if context.argument(1, is: "RESETSTAT") {
                 server.resetStatistics()
                 reply.simple("OK")
+            } else if context.argument(1, is: "HELP") && count == 2 {
+                ObservabilityCommands.help("CONFIG", ConfigCommands.help, &reply)
             } else {
-                let sub = context.string(1)
-                throw CommandError("unknown subcommand or wrong number of arguments for '\(sub)'. Try CONFIG HELP.")
+                throw ObservabilityCommands.subcommandSyntax(context, "CONFIG")
             }
         }
+    ]
+
+    /// CONFIG HELP's lines, as Redis 7.0's.
+    static let help = [
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
     ]
 
     /// CONFIG GET's answer, as Redis's `configGetCommand` builds it: a pattern without `*`, `?` or `[` names one
