@@ -11,6 +11,27 @@ package struct RESPLimits: Hashable, Sendable {
     /// the payload is awaited.
     package var maxBulkLength: Int
 
+    /// Whether the client has yet to authenticate to a server with a password. Redis then refuses, before reading
+    /// on, a multibulk count above ``unauthenticatedMultibulkCount`` and a bulk longer than
+    /// ``unauthenticatedBulkLength``, so that a client without the password cannot make it buffer much.
+    package var unauthenticated = false
+
+    /// The largest multibulk count an unauthenticated client may declare (Redis's 10).
+    package static let unauthenticatedMultibulkCount = 10
+
+    /// The longest bulk an unauthenticated client may declare (Redis's 16 KiB).
+    package static let unauthenticatedBulkLength = 16384
+
+    /// The largest multibulk count this client may declare now.
+    @inline(__always) package var currentMaxMultibulkCount: Int {
+        self.unauthenticated ? min(self.maxMultibulkCount, Self.unauthenticatedMultibulkCount) : self.maxMultibulkCount
+    }
+
+    /// The longest bulk this client may declare now.
+    @inline(__always) package var currentMaxBulkLength: Int {
+        self.unauthenticated ? min(self.maxBulkLength, Self.unauthenticatedBulkLength) : self.maxBulkLength
+    }
+
     /// The smallest `proto-max-bulk-len` a configuration may set: Redis's (1 MiB).
     package static let minimumBulkLength = 1024 * 1024
 

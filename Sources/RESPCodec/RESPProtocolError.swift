@@ -20,6 +20,13 @@ package enum RESPProtocolError: Error, Hashable, Sendable {
     /// A `$<length>` header's length is not an integer, is negative, or is above ``RESPLimits/maxBulkLength``.
     case invalidBulkLength
 
+    /// An unauthenticated client (``RESPLimits/unauthenticated``) declared more than
+    /// ``RESPLimits/unauthenticatedMultibulkCount`` arguments.
+    case unauthenticatedMultibulkLength
+
+    /// An unauthenticated client declared a bulk longer than ``RESPLimits/unauthenticatedBulkLength``.
+    case unauthenticatedBulkLength
+
     /// More than ``RESPLimits/maxInlineLength`` bytes were buffered for an inline request and none was a `\n`.
     case tooBigInlineRequest
 
@@ -44,6 +51,10 @@ package enum RESPProtocolError: Error, Hashable, Sendable {
             return "Protocol error: expected '$', got '\(Character(shown))'"
         case .invalidBulkLength:
             return "Protocol error: invalid bulk length"
+        case .unauthenticatedMultibulkLength:
+            return "Protocol error: unauthenticated multibulk length"
+        case .unauthenticatedBulkLength:
+            return "Protocol error: unauthenticated bulk length"
         case .tooBigInlineRequest:
             return "Protocol error: too big inline request"
         case .unbalancedQuotes:

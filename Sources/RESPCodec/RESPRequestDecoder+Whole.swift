@@ -36,14 +36,14 @@ extension RESPRequestDecoder {
             guard end >= 4, bytes[0] == UInt8(ascii: "*") else { return nil }
             guard let countLine = Self.wholeLine(bytes, from: 1) else { return nil }
             guard let count = Self.parseDigits(bytes, from: 1, to: countLine), count > 0,
-                count <= Int64(limits.maxMultibulkCount)
+                count <= Int64(limits.currentMaxMultibulkCount)
             else { return nil }
             var position = countLine + 2
             for _ in 0..<count {
                 guard position < end, bytes[position] == UInt8(ascii: "$"),
                     let headerEnd = Self.wholeLine(bytes, from: position + 1),
                     let length = Self.parseDigits(bytes, from: position + 1, to: headerEnd), length >= 0,
-                    length <= Int64(limits.maxBulkLength)
+                    length <= Int64(limits.currentMaxBulkLength)
                 else { return nil }
                 let payload = headerEnd + 2
                 guard end - payload >= Int(length) + 2 else { return nil }

@@ -229,6 +229,9 @@ extension RESPRequestDecoder {
         guard let count, count <= Int64(self.limits.maxMultibulkCount) else {
             throw .invalidMultibulkLength
         }
+        if self.limits.unauthenticated && count > Int64(RESPLimits.unauthenticatedMultibulkCount) {
+            throw .unauthenticatedMultibulkLength
+        }
         buffer.moveReaderIndex(forwardBy: carriageReturn + 2)
         self.searchedBytes = 0
         if count > 0 {
@@ -259,6 +262,9 @@ extension RESPRequestDecoder {
         let length = Self.parseInteger(in: buffer, digitsFrom: 1, to: carriageReturn)
         guard let length, length >= 0, length <= Int64(self.limits.maxBulkLength) else {
             throw .invalidBulkLength
+        }
+        if self.limits.unauthenticated && length > Int64(RESPLimits.unauthenticatedBulkLength) {
+            throw .unauthenticatedBulkLength
         }
         buffer.moveReaderIndex(forwardBy: carriageReturn + 2)
         self.searchedBytes = 0

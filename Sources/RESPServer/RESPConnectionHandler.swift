@@ -171,8 +171,12 @@ final class RESPConnectionHandler: ChannelInboundHandler {
             // without copying or slicing; the others (in pieces, inline) go through the decoder's slices.
             var count = 0
             var slowCount = 0
+            // A client that has yet to authenticate gets Redis's tighter limits, and one request at a time: an AUTH
+            // runs before the request after it is read, as Redis reads them.
+            let batchLimit = self.session.authenticated ? RESPConnectionHandler.batchLimit : 1
+            self.decoder.limits.unauthenticated = !self.session.authenticated
             do {
-                while count < RESPConnectionHandler.batchLimit {
+                while count < batchLimit {
                     let start = self.batchSpans.count
                     if self.decoder.nextWhole(&self.pending!, spans: &self.batchSpans) {
                         self.batch.append(.whole(start: start, count: self.batchSpans.count - start))
@@ -252,7 +256,7 @@ final class RESPConnectionHandler: ChannelInboundHandler {
                 if stopped == .heldByPause { self.park(context) }
                 break
             }
-            if failure != nil || count < RESPConnectionHandler.batchLimit { break }
+            if failure != nil || count < batchLimit { break }
         }
         if let failure, !self.closing {
             let text = "ERR \(failure.message)"

@@ -44,6 +44,36 @@ struct RESPRequestDecoderTests {
         }
     }
 
+    @Test("before AUTH: more than 10 arguments or a bulk over 16 KiB fail at their header; nextWhole declines them")
+    func unauthenticatedLimits() throws {
+        var limits = RESPLimits()
+        limits.unauthenticated = true
+        var decoder = RESPRequestDecoder(limits: limits)
+        var buffer = ByteBuffer(string: "*11\r\n")
+        var spans: [ArgumentSpan] = []
+        #expect(!decoder.nextWhole(&buffer, spans: &spans))
+        #expect(throws: RESPProtocolError.unauthenticatedMultibulkLength) { try decoder.next(&buffer) }
+        // A malformed count is still invalid first, as in Redis.
+        decoder = RESPRequestDecoder(limits: limits)
+        buffer = ByteBuffer(string: "*2147483648\r\n")
+        #expect(throws: RESPProtocolError.invalidMultibulkLength) { try decoder.next(&buffer) }
+        decoder = RESPRequestDecoder(limits: limits)
+        let ten = "*10\r\n$4\r\nMGET\r\n" + String(repeating: "$1\r\na\r\n", count: 9)
+        buffer = ByteBuffer(string: ten)
+        #expect(decoder.nextWhole(&buffer, spans: &spans))
+        buffer = ByteBuffer(string: "*2\r\n$4\r\nAUTH\r\n$16384\r\n" + String(repeating: "x", count: 16384) + "\r\n")
+        #expect(decoder.nextWhole(&buffer, spans: &spans))
+        buffer = ByteBuffer(string: "*2\r\n$4\r\nAUTH\r\n$16385\r\n" + String(repeating: "x", count: 16385) + "\r\n")
+        #expect(!decoder.nextWhole(&buffer, spans: &spans))
+        #expect(throws: RESPProtocolError.unauthenticatedBulkLength) { try decoder.next(&buffer) }
+        errorText(.unauthenticatedMultibulkLength, "Protocol error: unauthenticated multibulk length")
+        errorText(.unauthenticatedBulkLength, "Protocol error: unauthenticated bulk length")
+        // Authenticated, the same requests pass.
+        decoder = RESPRequestDecoder()
+        buffer = ByteBuffer(string: "*11\r\n$4\r\nMGET\r\n" + String(repeating: "$1\r\na\r\n", count: 10))
+        #expect(decoder.nextWhole(&buffer, spans: &spans))
+    }
+
     @Test("Redis's default limits")
     func defaultLimits() {
         let limits = RESPLimits()

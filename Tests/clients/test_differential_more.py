@@ -649,6 +649,7 @@ SERVER_CASES = {
                           "CONFIG SET timeout 5 maxclients abc", "CONFIG GET timeout", "CONFIG SET timeout 0",
                           "CONFIG GET timeout"],
     "config-set-loglevel": ["CONFIG SET loglevel foo"],
+    "config-help": ["CONFIG HELP", "CONFIG help", "CONFIG HELP extra", "CONFIG FOO", "CONFIG"],
     # A memory value (units, no sign), at least 1 MiB.
     "config-proto-max-bulk-len": ["CONFIG SET proto-max-bulk-len 1048576", "CONFIG GET proto-max-bulk-len",
                                   "CONFIG SET proto-max-bulk-len 4294967295", "CONFIG GET proto-max-bulk-len",
