@@ -229,9 +229,20 @@ enum BitCommands {
             let wanted: UInt8 = bit == 1 ? 0xFF : 0x00
             var found: Int64? = nil
             var index = range.start
+            // A word of eight bytes none of which can hold the bit (all 0 for a 1, all 1 for a 0).
+            let barren: UInt64 = bit == 1 ? 0 : ~0
             value.forEachSpan(in: range.start..<range.end + 1) { bytes in
                 guard found == nil else { return }
-                for position in 0..<bytes.count {
+                var position = 0
+                while position < bytes.count {
+                    // Barren words are skipped eight bytes at a time (the edge bytes' masks only make bits barren).
+                    if position + 8 <= bytes.count
+                        && bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self) == barren
+                    {
+                        position += 8
+                        index += 8
+                        continue
+                    }
                     var byte = bytes[position]
                     var outside: UInt8 = 0
                     if index == range.start { outside |= range.firstMask }
@@ -242,6 +253,7 @@ enum BitCommands {
                         found = Int64(index) * 8 + Int64(differing.leadingZeroBitCount)
                         return
                     }
+                    position += 1
                     index += 1
                 }
             }

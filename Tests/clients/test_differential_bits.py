@@ -176,3 +176,26 @@ def test_random_bit_sequences(raw_pair, seed):  # noqa: F811
             context = "\n".join(history[-12:-1])
             pytest.fail(f"seed {seed}, command {index}: {args!r}\n  redis: {show(ours)}\n  weft:  {show(theirs)}\n"
                         f"previous commands (with Redis's replies):\n{context}")
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_bitpos_over_long_runs(raw_pair, seed):  # noqa: F811
+    """BITPOS skips whole words of bits it is not looking for: long runs of 0x00 or 0xff with a few other bytes,
+    short and chunked (70 KB), searched over random byte and bit ranges."""
+    rng = random.Random(seed)
+    for trial in range(40):
+        length = rng.choice([rng.randrange(1, 40), rng.randrange(40, 300), 70_000])
+        fill = rng.choice(["\x00", "\xff"])
+        steps = [["DEL", "r"], ["SETRANGE", "r", "0", fill * length]]
+        for _ in range(rng.randrange(3)):
+            steps.append(["SETRANGE", "r", str(rng.randrange(length)), rng.choice(["\x01", "\x80", "\xfe", "\x7f"])])
+        for _ in range(25):
+            bit = rng.choice(["0", "1"])
+            ends = lambda limit: str(rng.randrange(-limit - 3, limit + 3))  # noqa: E731
+            tail = rng.choice([[], [ends(length)], [ends(length), ends(length)],
+                               [ends(length), ends(length), "BYTE"], [ends(length * 8), ends(length * 8), "BIT"]])
+            steps.append(["BITPOS", "r", bit, *tail])
+        for args in steps:
+            ours, theirs, agree = raw_pair.run(args, "main")
+            assert agree, f"seed {seed}, trial {trial}: {[a[:20] for a in args]}\n  redis: {show(ours)}\n" \
+                          f"  weft:  {show(theirs)}"
