@@ -199,3 +199,25 @@ def test_bitpos_over_long_runs(raw_pair, seed):  # noqa: F811
             ours, theirs, agree = raw_pair.run(args, "main")
             assert agree, f"seed {seed}, trial {trial}: {[a[:20] for a in args]}\n  redis: {show(ours)}\n" \
                           f"  weft:  {show(theirs)}"
+
+
+@pytest.mark.parametrize("seed", [41, 42])
+def test_bitop_over_varied_lengths(raw_pair, seed):  # noqa: F811
+    """BITOP combines eight bytes at a time: sources of every length around the word size, and chunked ones (70
+    KB), missing keys among them; the result compared whole."""
+    rng = random.Random(seed)
+    for trial in range(30):
+        steps = [["DEL", "x", "y", "z", "d"]]
+        for key in ["x", "y", "z"]:
+            if rng.random() < 0.15:
+                continue  # missing
+            length = rng.choice([rng.randrange(0, 30), rng.randrange(30, 200), 70_000 + rng.randrange(20)])
+            value = "".join(chr(rng.randrange(256)) for _ in range(min(length, 64)))
+            steps.append(["SET", key, (value * (length // 64 + 1))[:length]])
+        operation = rng.choice(["AND", "OR", "XOR", "NOT"])
+        sources = ["x"] if operation == "NOT" else rng.sample(["x", "y", "z"], rng.randrange(1, 4))
+        steps += [["BITOP", operation, "d", *sources], ["STRLEN", "d"], ["GET", "d"]]
+        for args in steps:
+            ours, theirs, agree = raw_pair.run(args, "main")
+            assert agree, f"seed {seed}, trial {trial}: {[a[:20] for a in args]}\n  redis: {show(ours)[:200]}\n" \
+                          f"  weft:  {show(theirs)[:200]}"
