@@ -276,12 +276,17 @@ extension RESPServer {
                     + "integer"
             )
         }
-        guard range.contains(parsed) else {
+        return try RESPServer.bounded(name, parsed, range)
+    }
+
+    /// `value` if `range` holds it, else Redis's CONFIG SET error naming the bounds.
+    static func bounded(_ name: String, _ value: Int64, _ range: ClosedRange<Int64>) throws(CommandError) -> Int64 {
+        guard range.contains(value) else {
             throw CommandError(
                 "CONFIG SET failed (possibly related to argument '\(name)') - argument must be between "
                     + "\(range.lowerBound) and \(range.upperBound) inclusive"
             )
         }
-        return parsed
+        return value
     }
 }

@@ -493,13 +493,15 @@ package final class RESPServer: ServerContext, @unchecked Sendable {
             return { self.timeout.store(seconds, ordering: .relaxed) }
         case "proto-max-bulk-len":
             // A memory value, as in Redis (`1mb`), then its bounds.
-            guard let bytes = OutputBufferLimits.memory(value) else {
+            guard let memory = OutputBufferLimits.memory(value) else {
                 throw RESPServer.configFailure(name, "argument must be a memory value")
             }
-            _ = try RESPServer.integer(
-                name,
-                String(bytes),
-                Int64(RESPLimits.minimumBulkLength)...Int64(RESPLimits.maximumBulkLength)
+            let bytes = Int(
+                try RESPServer.bounded(
+                    name,
+                    Int64(memory),
+                    Int64(RESPLimits.minimumBulkLength)...Int64(RESPLimits.maximumBulkLength)
+                )
             )
             return { self.maxBulkLength.store(bytes, ordering: .relaxed) }
         case "client-output-buffer-limit":

@@ -32,6 +32,17 @@ struct StringChunksTests {
         }
     }
 
+    /// Frees `versions` in a random order; returns the bytes freed.
+    func freeScrambled(_ versions: [Value], random: inout SeededRandom) -> Int {
+        var versions = versions
+        var freed = 0
+        while !versions.isEmpty {
+            let index = Int(random.next() % UInt64(versions.count))
+            freed += versions.remove(at: index).deallocate()
+        }
+        return freed
+    }
+
     @Test("random appends, overwrites and zero-filled growth match a byte model; every byte allocated is freed")
     func randomChanges() {
         var random = SeededRandom(seed: 42)
@@ -82,12 +93,7 @@ struct StringChunksTests {
         }
         if steps >= 200 { #expect(model.count > StringChunks.threshold * 4) }
         // Free in a scrambled order: chunks shared by many versions go with the last of them.
-        var freed = 0
-        while !versions.isEmpty {
-            let index = Int(random.next() % UInt64(versions.count))
-            freed += versions.remove(at: index).deallocate()
-        }
-        #expect(freed == allocated)
+        #expect(self.freeScrambled(versions, random: &random) == allocated)
     }
 
     @Test("a one-byte change of a chunked string allocates one chunk, its segment and the table, and shares the rest")
@@ -182,12 +188,7 @@ struct StringChunksTests {
         // Older versions still read as they were: spot-check the first against the bytes it was made with.
         #expect(first.byte(at: 0) == 0)
         #expect(first.byte(at: 100) == UInt8(truncatingIfNeeded: 100 &* 13))
-        var freed = 0
-        while !versions.isEmpty {
-            let index = Int(random.next() % UInt64(versions.count))
-            freed += versions.remove(at: index).deallocate()
-        }
-        #expect(freed == allocated)
+        #expect(self.freeScrambled(versions, random: &random) == allocated)
     }
 
     @Test("cuts to a chunk boundary copy the segment they shorten; every byte allocated is freed")

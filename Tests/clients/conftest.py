@@ -1,7 +1,6 @@
 """Starts a real weft-server process for the client tests, on a free port, and stops it afterwards; and, for the
 tests that compare Weft with Redis, a real redis-server."""
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -9,6 +8,8 @@ import time
 
 import pytest
 import redis
+
+from weft_process import running_redis
 
 
 def free_port():
@@ -48,33 +49,9 @@ def server():
 
 @pytest.fixture(scope="session")
 def redis_reference():
-    """A redis-server without persistence on a free port, killed at the end of the run; skips the test where
-    redis-server is not installed."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    with tempfile.TemporaryDirectory() as directory:
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", directory, "--databases", "16"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.time() + 10
-            while True:
-                try:
-                    if redis.Redis(port=port, socket_timeout=10).ping():
-                        break
-                except redis.ConnectionError:
-                    if time.time() > deadline or process.poll() is not None:
-                        raise RuntimeError("redis-server did not start")
-                    time.sleep(0.05)
-            yield port
-        finally:
-            process.kill()
-            process.wait(timeout=10)
+    """A redis-server without persistence, for the whole run."""
+    with running_redis("--databases", "16") as port:
+        yield port
 
 
 @pytest.fixture

@@ -2,20 +2,18 @@
 
 The expected texts were taken from redis-server 7.0 with the same settings.
 """
-import shutil
 import socket
 import subprocess
-import tempfile
-import time
 
 import pytest
 import redis
 
-from weft_process import client, free_port, servers  # noqa: F401 (fixture)
+from weft_process import client, running_redis, servers  # noqa: F401 (fixture)
 
 
-def raw(port, payload, host="127.0.0.1"):
-    """Sends `payload` on a fresh connection and returns everything the server answers before a short pause."""
+def exchange(port, payload, host="127.0.0.1"):
+    """Sends `payload` on a fresh connection; returns (everything answered before a short pause, whether the server
+    closed the connection)."""
     with socket.create_connection((host, port), timeout=5) as s:
         s.sendall(payload)
         s.settimeout(0.3)
@@ -24,11 +22,17 @@ def raw(port, payload, host="127.0.0.1"):
             while True:
                 chunk = s.recv(65536)
                 if not chunk:
-                    break
+                    return data, True
                 data += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-        return data
+        except socket.timeout:
+            return data, False
+        except ConnectionResetError:
+            return data, True
+
+
+def raw(port, payload, host="127.0.0.1"):
+    """Sends `payload` on a fresh connection and returns everything the server answers before a short pause."""
+    return exchange(port, payload, host)[0]
 
 
 @pytest.fixture
@@ -131,51 +135,12 @@ def test_protected_mode_refuses_remote_clients_without_a_password(servers):  # n
     assert raw(s.port, b"AUTH pw\r\nPING\r\n", host=address) == b"+OK\r\n+PONG\r\n"
 
 
-def exchange(port, payload):
-    """Sends `payload` on a fresh connection; returns (everything answered before a short pause, whether the server
-    closed the connection)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(payload)
-        s.settimeout(0.3)
-        data = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return data, True
-                data += chunk
-        except socket.timeout:
-            return data, False
-        except ConnectionResetError:
-            return data, True
-
 
 @pytest.fixture
 def protected_redis():
     """A redis-server with the same password, for the replies to compare with."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    with tempfile.TemporaryDirectory() as directory:
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-             directory, "--requirepass", "sekret"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.time() + 10
-            while True:
-                try:
-                    if exchange(port, b"PING\r\n")[0]:
-                        break
-                except ConnectionRefusedError:
-                    pass
-                assert time.time() < deadline and process.poll() is None, "redis-server did not start"
-                time.sleep(0.05)
-            yield port
-        finally:
-            process.kill()
-            process.wait()
+    with running_redis("--requirepass", "sekret", password="sekret") as port:
+        yield port
 
 
 def test_unauthenticated_clients_may_not_declare_much(protected, protected_redis):

@@ -3,11 +3,14 @@
 Also: a full dump of the keyspace to compare before and after a restart, the commit log's segment files and block
 boundaries (`Sources/CommitLog/LogFormat.swift`), and CRC32C to rewrite a block header.
 """
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +32,37 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_redis(*settings, password=None):
+    """A redis-server without persistence on a free port with `settings` (more `--directive value` words), killed
+    on leaving; skips the test where redis-server is not installed. Yields its port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as directory:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", directory, *settings],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.time() + 10
+            while True:
+                try:
+                    if redis.Redis(port=port, password=password, socket_timeout=10).ping():
+                        break
+                except redis.ConnectionError:
+                    if time.time() > deadline or process.poll() is not None:
+                        raise RuntimeError("redis-server did not start")
+                    time.sleep(0.05)
+            yield port
+        finally:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def client(port, db=0, **options):
